@@ -1,0 +1,67 @@
+/** One published batch waiting for the hub's ack. */
+export interface InFlightBatch {
+  batchId: string;
+  fromSeq: number;
+  toSeq: number;
+  events: number;
+  /** Clock ms when it was published. */
+  sentAt: number;
+}
+
+/**
+ * Batches published and not yet acked, by batchId, in send order.
+ * When the link drops or an ack times out, the outstanding batches are *retired*, not forgotten:
+ * their rows are resent in new batches, but a late ack for a retired batch still names a seq
+ * range the hub has committed, so it may settle those rows (settling is idempotent).
+ */
+export class InFlightTracker {
+  private readonly active = new Map<string, InFlightBatch>();
+  private readonly retired = new Map<string, InFlightBatch>();
+
+  constructor(private readonly retiredLimit = 1024) {}
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  add(batch: InFlightBatch): void {
+    this.active.set(batch.batchId, batch);
+  }
+
+  /** Oldest outstanding batch (Map keeps insertion order). */
+  oldest(): InFlightBatch | undefined {
+    for (const batch of this.active.values()) return batch;
+    return undefined;
+  }
+
+  /** Removes and returns the batch an ack names: outstanding first, then retired; undefined when unknown. */
+  take(batchId: string): { batch: InFlightBatch; retired: boolean } | undefined {
+    const batch = this.active.get(batchId);
+    if (batch) {
+      this.active.delete(batchId);
+      return { batch, retired: false };
+    }
+    const old = this.retired.get(batchId);
+    if (old) {
+      this.retired.delete(batchId);
+      return { batch: old, retired: true };
+    }
+    return undefined;
+  }
+
+  /** Moves every outstanding batch to the retired set (bounded, oldest dropped first); returns how many. */
+  retireAll(): number {
+    const count = this.active.size;
+    for (const [id, batch] of this.active) this.retired.set(id, batch);
+    this.active.clear();
+    while (this.retired.size > this.retiredLimit) {
+      const first = this.retired.keys().next().value as string;
+      this.retired.delete(first);
+    }
+    return count;
+  }
+
+  get retiredSize(): number {
+    return this.retired.size;
+  }
+}

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOutbox, replay, startAgent } from './support/agent.js';
+import { writeEventsJsonl } from './support/events.js';
+import { startHubFixture } from './support/fixture.js';
+import { fetchAllDetections, type HubProcess } from './support/hub.js';
+import { sleep, waitUntil } from './support/processes.js';
+
+const ROUNDS = 20;
+const EVENTS_PER_ROUND = 1_500;
+const HUB_KILL_EVERY = 4; // rounds 4, 8, 12, 16, 20 → 5 hub kills
+
+/** Seeded so a failure can be replayed: ROADWATCH_CRASH_SEED=… npm test */
+const seed = Number(process.env.ROADWATCH_CRASH_SEED ?? Date.now() % 100_000);
+let state = seed;
+const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+describe(`crash safety (seed ${seed})`, () => {
+  let fixture: Awaited<ReturnType<typeof startHubFixture>>;
+  let hub: HubProcess;
+  beforeAll(async () => {
+    fixture = await startHubFixture();
+    hub = fixture.hub;
+  });
+  afterAll(async () => fixture?.teardown());
+
+  it(`kill -9 of the agent ${ROUNDS}× and the hub ${ROUNDS / HUB_KILL_EVERY}× mid-sync loses and duplicates nothing`, async () => {
+    const { secret } = await hub.addDevice('veh-crash');
+    const agentDir = join(fixture.dir, 'agent');
+    const expected = new Set<string>();
+    let agentKills = 0;
+    let hubKills = 0;
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      const file = join(fixture.dir, `round-${round}.jsonl`);
+      writeEventsJsonl(file, EVENTS_PER_ROUND, round);
+      const imported = await replay(agentDir, file);
+      expect(imported.code, imported.stderr).toBe(0);
+      for (const row of readOutbox(agentDir)) expected.add(row.eventId);
+
+      const agent = startAgent({ dataDir: agentDir, deviceId: 'veh-crash', secret, hubUrl: hub.mqttUrl });
+      await agent.waitForLog((l) => l.msg === 'uplink online', 30_000);
+      const killHub = round % HUB_KILL_EVERY === 0;
+      await sleep(20 + rand() * 400);
+      if (killHub) {
+        await hub.kill9();
+        hubKills++;
+        await sleep(rand() * 300);
+      }
+      await agent.kill('SIGKILL');
+      agentKills++;
+      if (killHub) await hub.start();
+    }
+    expect(agentKills).toBeGreaterThanOrEqual(20);
+    expect(hubKills).toBeGreaterThanOrEqual(5);
+
+    const finalAgent = startAgent({ dataDir: agentDir, deviceId: 'veh-crash', secret, hubUrl: hub.mqttUrl });
+    try {
+      await waitUntil(() => readOutbox(agentDir).length === 0, 'the outbox to drain after the crashes', 120_000);
+    } finally {
+      await finalAgent.kill('SIGTERM');
+    }
+
+    const stored = await fetchAllDetections(hub);
+    const ids = stored.map((d) => d.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(ROUNDS * EVENTS_PER_ROUND);
+    expect(new Set(ids)).toEqual(expected);
+  }, 600_000);
+});
