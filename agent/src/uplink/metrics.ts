@@ -60,7 +60,7 @@ export type CounterSink = (name: keyof UplinkCounters, by: number) => void;
 /** Registers the uplink's metrics on `registry`; returns the sink that mirrors counter increments. */
 export function registerUplinkMetrics(
   registry: Registry,
-  read: () => { state: UplinkState; inFlight: number; cursor: number },
+  read: () => { state: UplinkState; inFlight: number },
 ): CounterSink {
   const counters = new Map<keyof UplinkCounters, Counter>();
   for (const key of Object.keys(HELP) as (keyof UplinkCounters)[]) {

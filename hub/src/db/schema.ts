@@ -13,7 +13,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string', precision: 6 });
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date', precision: 6 });
 
 export const devices = pgTable('devices', {
   deviceId: text('device_id').primaryKey(),

@@ -1,0 +1,77 @@
+import { BatchEnvelopeSchema, EventSchema, formatZodIssues, UuidSchema, type BatchEnvelope, type RoadEvent } from '@roadwatch/shared';
+
+export type EnvelopeCheck =
+  | { ok: true; envelope: BatchEnvelope }
+  | { ok: false; kind: 'json' | 'envelope' | 'device_mismatch'; reason: string; batchId: string | null };
+
+export type EventCheck = { ok: true; event: RoadEvent } | { ok: false; seq: number | null; eventId: string | null; reason: string };
+
+const BATCH_ID_IN_TEXT = /"batchId"\s*:\s*"([0-9a-fA-F-]{36})"/;
+
+/** Parses and checks everything above the events; each failure names its reason for the quarantine row. */
+export function checkEnvelope(topicDeviceId: string, text: string): EnvelopeCheck {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    // A truncated payload may still show its batchId; acking it with an error lets the agent drop the batch.
+    const recovered = BATCH_ID_IN_TEXT.exec(text)?.[1];
+    return { ok: false, kind: 'json', reason: `not valid JSON: ${(err as Error).message}`, batchId: validUuid(recovered) };
+  }
+  const result = BatchEnvelopeSchema.safeParse(parsed);
+  if (!result.success) {
+    const batchId = validUuid((parsed as { batchId?: unknown } | null)?.batchId);
+    return { ok: false, kind: 'envelope', reason: formatZodIssues(result.error).join('; '), batchId };
+  }
+  const envelope = result.data;
+  if (envelope.deviceId !== topicDeviceId) {
+    return {
+      ok: false,
+      kind: 'device_mismatch',
+      reason: `deviceId in payload (${envelope.deviceId}) does not match topic (${topicDeviceId})`,
+      batchId: envelope.batchId,
+    };
+  }
+  return { ok: true, envelope };
+}
+
+/**
+ * Schema check plus what Postgres would refuse after zod said yes; a statement failing on one
+ * row would otherwise fail the whole batch on every redelivery and block the device's queue.
+ */
+export function checkEvent(raw: unknown): EventCheck {
+  const result = EventSchema.safeParse(raw);
+  if (!result.success) {
+    const r = raw as { seq?: unknown; eventId?: unknown } | null;
+    const seq = typeof r?.seq === 'number' && Number.isSafeInteger(r.seq) ? r.seq : null;
+    const eventId = typeof r?.eventId === 'string' ? r.eventId.slice(0, 64) : null;
+    return { ok: false, seq, eventId, reason: formatZodIssues(result.error).join('; ') };
+  }
+  const event = result.data;
+  const reject = (reason: string): EventCheck => ({ ok: false, seq: event.seq, eventId: event.eventId, reason });
+  const time = new Date(event.ts);
+  const year = time.getUTCFullYear();
+  if (!(year >= 1900 && year <= 9999)) return reject('ts: year out of range (1900…9999)');
+  for (const [field, value] of [['class', event.class], ['model', event.model]] as const) {
+    if (value !== undefined && !isPgText(value)) return reject(`${field}: contains a NUL character or invalid Unicode`);
+  }
+  // Stored in UTC to the millisecond: also folds offsets Postgres would reject (beyond ±15:59).
+  return { ok: true, event: { ...event, ts: time.toISOString() } };
+}
+
+function validUuid(value: unknown): string | null {
+  return UuidSchema.safeParse(value).success ? (value as string) : null;
+}
+
+const NUL_OR_LONE_SURROGATE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const NUL_OR_LONE_SURROGATE_G = new RegExp(NUL_OR_LONE_SURROGATE.source, 'g');
+
+function isPgText(value: string): boolean {
+  return !NUL_OR_LONE_SURROGATE.test(value);
+}
+
+/** Quarantine keeps what arrived, made storable: NUL shown as `\u0000`, lone surrogates as U+FFFD. */
+export function toPgText(value: string): string {
+  if (isPgText(value)) return value;
+  return value.replace(NUL_OR_LONE_SURROGATE_G, (c) => (c === '\u0000' ? '\\u0000' : '\ufffd'));
+}
