@@ -97,12 +97,17 @@ export class FrameGuardedConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    if (this.#socket.write(chunk)) callback();
-    else this.#pendingWrite = callback;
+    this.#send(chunk, callback);
   }
 
+  /** mqtt-packet writes a packet as several small chunks; send them to the socket as one. */
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'buffer', callback);
+    this.#send(Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  #send(chunk: Buffer, callback: (error?: Error | null) => void): void {
+    if (this.#socket.write(chunk)) callback();
+    else this.#pendingWrite = callback;
   }
 
   override _final(callback: (error?: Error | null) => void): void {

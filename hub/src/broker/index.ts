@@ -84,7 +84,7 @@ export class MqttBroker {
     aedes.on('clientDisconnect', () => this.#metrics.clients.dec());
     aedes.on('clientError', (client: Client, error: Error) => this.#log.debug({ deviceId: client.id, err: error.message }, 'mqtt client error'));
     aedes.on('connectionError', (_client: Client, error: Error) => this.#log.debug({ err: error.message }, 'mqtt connection error'));
-    aedes.on('error', (error: Error) => this.#log.error({ err: error }, 'mqtt broker error'));
+    (aedes as unknown as NodeJS.EventEmitter).on('error', (error: Error) => this.#log.error({ err: error }, 'mqtt broker error'));
 
     const maxFrameBytes = config.mqtt.maxPayloadBytes + FRAME_OVERHEAD_BYTES;
     const onConnection = (socket: Socket): void => {
