@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSchema, newBatchId, newEventId } from '@roadwatch/shared';
-import { batchBytes, buildBatchPayload, envelopeOverheadBytes, rowsThatFit } from './batch.js';
+import { assembleBatch, batchBytes, buildBatchPayload, envelopeOverheadBytes, rowByteBudget, rowsThatFit } from './batch.js';
 
 function eventJson(seq: number, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -49,5 +49,24 @@ describe('rowsThatFit', () => {
   it('always lets one row through so an oversized row cannot block the queue', () => {
     expect(rowsThatFit(10, [100, 1], 50)).toBe(1);
     expect(rowsThatFit(10, [], 50)).toBe(0);
+  });
+});
+
+describe('assembleBatch', () => {
+  it('takes the leading rows that fit and reports the seq range', () => {
+    const rows = [1, 2, 3, 4].map((seq) => ({ seq, payload: eventJson(seq) }));
+    const overheadBytes = envelopeOverheadBytes('veh-1');
+    const two = overheadBytes + Buffer.byteLength(rows[0]!.payload) * 2 + 1;
+    const batch = assembleBatch(rows, { deviceId: 'veh-1', batchId: newBatchId(), sentAt: new Date().toISOString(), overheadBytes, batchMaxBytes: two });
+    expect(batch).toMatchObject({ fromSeq: 1, toSeq: 2, events: 2 });
+    expect(batch!.bytes).toBeLessThanOrEqual(two);
+    expect(BatchSchema.parse(JSON.parse(batch!.payload)).events).toHaveLength(2);
+    expect(assembleBatch([], { deviceId: 'veh-1', batchId: newBatchId(), sentAt: new Date().toISOString(), overheadBytes, batchMaxBytes: two })).toBeUndefined();
+  });
+
+  it('asks the outbox for the room left after the envelope and the commas', () => {
+    expect(rowByteBudget(200, 500, 4_296)).toBe(4_096 - 40);
+    expect(rowByteBudget(200, 3, 4_296)).toBe(4_096 - 2);
+    expect(rowByteBudget(5_000, 10, 4_096)).toBe(1);
   });
 });

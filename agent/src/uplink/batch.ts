@@ -42,3 +42,33 @@ export function rowsThatFit(overheadBytes: number, payloadBytes: readonly number
   }
   return payloadBytes.length;
 }
+
+/** A batch ready to publish, and the seq range an ack for it settles. */
+export interface AssembledBatch {
+  payload: string;
+  fromSeq: number;
+  toSeq: number;
+  events: number;
+  bytes: number;
+}
+
+/** Byte budget to ask the outbox for: room after the envelope, minus the commas that many rows would need. */
+export function rowByteBudget(overheadBytes: number, batchMaxEvents: number, batchMaxBytes: number, minEventBytes = 100): number {
+  const room = batchMaxBytes - overheadBytes;
+  return Math.max(1, room - Math.min(batchMaxEvents - 1, Math.floor(room / minEventBytes)));
+}
+
+/**
+ * Builds one batch from the leading rows (in seq order) that fit in batchMaxBytes; the rest are left
+ * for the next batch. Undefined when there are no rows.
+ */
+export function assembleBatch(
+  rows: readonly { seq: number; payload: string }[],
+  envelope: { deviceId: string; batchId: string; sentAt: string; overheadBytes: number; batchMaxBytes: number },
+): AssembledBatch | undefined {
+  if (rows.length === 0) return undefined;
+  const take = rowsThatFit(envelope.overheadBytes, rows.map((r) => Buffer.byteLength(r.payload)), envelope.batchMaxBytes);
+  const used = rows.slice(0, take);
+  const payload = buildBatchPayload({ deviceId: envelope.deviceId, batchId: envelope.batchId, sentAt: envelope.sentAt, payloads: used.map((r) => r.payload) });
+  return { payload, fromSeq: used[0]!.seq, toSeq: used[used.length - 1]!.seq, events: used.length, bytes: Buffer.byteLength(payload) };
+}

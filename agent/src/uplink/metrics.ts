@@ -62,6 +62,9 @@ export function registerUplinkMetrics(
   registry: Registry,
   read: () => { state: UplinkState; inFlight: number },
 ): CounterSink {
+  // A new uplink on the same registry (agent restarted in-process) takes the names over.
+  const names = [...Object.keys(HELP).map((k) => `roadwatch_uplink_${snake(k)}_total`), 'roadwatch_uplink_state', 'roadwatch_uplink_in_flight_batches'];
+  for (const name of names) registry.removeSingleMetric(name);
   const counters = new Map<keyof UplinkCounters, Counter>();
   for (const key of Object.keys(HELP) as (keyof UplinkCounters)[]) {
     counters.set(key, new Counter({ name: `roadwatch_uplink_${snake(key)}_total`, help: HELP[key], registers: [registry] }));

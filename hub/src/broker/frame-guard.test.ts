@@ -8,9 +8,9 @@ const ping = mqttPacket.generate({ cmd: 'pingreq' });
 
 describe('FrameScanner', () => {
   it('accepts frames up to the limit, across any chunking', () => {
-    const stream = Buffer.concat([publish(10), ping, publish(1000), ping, publish(200_000)]);
+    const stream = Buffer.concat([publish(10), ping, publish(1000), ping, publish(20_000)]);
     for (const size of [1, 2, 3, 7, 64, 4096, stream.length]) {
-      const scanner = new FrameScanner(210_000);
+      const scanner = new FrameScanner(21_000);
       for (let i = 0; i < stream.length; i += size) expect(scanner.scan(stream.subarray(i, i + size))).toBeNull();
     }
   });

@@ -11,7 +11,7 @@ export interface IngestBridgeOptions {
   maxPayloadBytes: number;
   concurrency: number;
   logger: Logger;
-  metrics: Pick<BrokerMetrics, 'dropped' | 'batches' | 'events' | 'ingestSeconds' | 'ingestInFlight' | 'ingestWaiting'>;
+  metrics: Pick<BrokerMetrics, 'dropped' | 'batches' | 'ingestInFlight' | 'ingestWaiting'>;
 }
 
 /**
@@ -64,20 +64,14 @@ export class IngestBridge {
 
   async #run(deviceId: string, payload: Buffer): Promise<void> {
     const { ingest, publishAck, metrics } = this.#options;
-    const stopTimer = metrics.ingestSeconds.startTimer();
     let outcome;
     try {
       outcome = await ingest.ingest(deviceId, payload, 'mqtt');
     } catch (error) {
-      stopTimer({ result: 'error' });
       metrics.batches.inc({ result: 'error' });
       this.#log.error({ deviceId, bytes: payload.length, err: error }, 'batch ingest failed; not acked, the agent will resend it');
       return;
     }
-    stopTimer({ result: 'ok' });
-    metrics.events.inc({ outcome: 'stored' }, outcome.stored);
-    metrics.events.inc({ outcome: 'duplicate' }, outcome.duplicates);
-    metrics.events.inc({ outcome: 'rejected' }, outcome.rejected);
     const { ack } = outcome;
     if (!ack) {
       metrics.batches.inc({ result: 'unackable' });
@@ -86,9 +80,7 @@ export class IngestBridge {
       return;
     }
     metrics.batches.inc({ result: 'acked' });
-    if (ack.error) this.#log.warn({ deviceId, batchId: ack.batchId, error: ack.error }, 'batch rejected whole and quarantined');
-    else if (outcome.rejected > 0) this.#log.warn({ deviceId, batchId: ack.batchId, rejected: ack.rejected.slice(0, 5), count: outcome.rejected }, 'events rejected and quarantined');
-    this.#log.debug({ deviceId, batchId: ack.batchId, stored: outcome.stored, duplicates: outcome.duplicates }, 'batch ingested');
+    // The ingest service already logged and counted quarantined events and whole-batch rejections.
     try {
       await publishAck(deviceId, ack);
     } catch (error) {

@@ -10,6 +10,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { ensurePgliteInitialised } from './pglite-init.js';
 import { acquirePgliteLock, pgliteDir } from './pglite-lock.js';
 import * as schema from './schema.js';
 
@@ -114,7 +115,12 @@ async function openPglite(options: OpenDatabaseOptions): Promise<HubDatabase> {
   const release = options.inMemory ? () => undefined : acquirePgliteLock(options.dataDir);
   let client: PGlite;
   try {
-    client = options.inMemory ? await PGlite.create() : await PGlite.create(pgliteDir(options.dataDir));
+    if (options.inMemory) {
+      client = await PGlite.create();
+    } else {
+      await ensurePgliteInitialised(options.dataDir, logger);
+      client = await PGlite.create(pgliteDir(options.dataDir));
+    }
   } catch (err) {
     release();
     const error = new UserError(

@@ -7,7 +7,7 @@ import { UserError } from '@roadwatch/shared';
  * A pid lock file guards the directory; a lock whose pid is gone is stale and taken over.
  */
 export const PGLITE_SUBDIR = 'pglite';
-const LOCK_FILE = '.roadwatch.lock';
+export const PGLITE_LOCK_FILE = '.roadwatch.lock';
 
 /** Data dirs this process holds, so a lock with our own pid is only "ours" when we really took it (pid 1 in containers). */
 const heldByThisProcess = new Set<string>();
@@ -17,7 +17,7 @@ export function pgliteDir(dataDir: string): string {
 }
 
 function lockPath(dataDir: string): string {
-  return join(pgliteDir(dataDir), LOCK_FILE);
+  return join(pgliteDir(dataDir), PGLITE_LOCK_FILE);
 }
 
 function readLockPid(path: string): number | null {

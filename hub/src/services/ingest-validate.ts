@@ -75,3 +75,13 @@ export function toPgText(value: string): string {
   if (isPgText(value)) return value;
   return value.replace(NUL_OR_LONE_SURROGATE_G, (c) => (c === '\u0000' ? '\\u0000' : '\ufffd'));
 }
+
+/** True when some string or key inside a parsed JSON value could not be stored in Postgres text/jsonb. */
+export function hasUnstorableText(value: unknown): boolean {
+  if (typeof value === 'string') return !isPgText(value);
+  if (Array.isArray(value)) return value.some(hasUnstorableText);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => !isPgText(k) || hasUnstorableText(v));
+  }
+  return false;
+}

@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { Registry } from 'prom-client';
+import { StatusSchema, deviceTopic, newBatchId, type Status } from '@roadwatch/shared';
+import { sampleEvents } from '../outbox/testing/sample-events.js';
+import { MqttUplink } from './mqtt-uplink.js';
+import { FakeHub } from './testing/fake-hub.js';
+import { memoryLogger, sleep, tempOutbox, testConfig, waitFor } from './testing/harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function setup(opts: { uplink?: Record<string, unknown>; mode?: 'ack' | 'hold' | 'never'; deviceId?: string; registry?: Registry } = {}) {
+  const hub = await FakeHub.start({ mode: opts.mode ?? 'ack' });
+  cleanups.push(() => hub.close());
+  const { logger, lines } = memoryLogger();
+  const box = tempOutbox(logger);
+  cleanups.push(box.cleanup);
+  const config = testConfig({ hubUrl: hub.url, deviceId: opts.deviceId, dataDir: box.dir, uplink: opts.uplink });
+  const uplink = new MqttUplink({ config, outbox: box.outbox, logger, registry: opts.registry, agentVersion: '0.1.0-test' });
+  cleanups.push(() => uplink.stop());
+  return { hub, outbox: box.outbox, uplink, lines, config };
+}
+
+async function observe(url: string, topic: string): Promise<{ client: MqttClient; messages: { payload: string; retain: boolean }[] }> {
+  const client = await connectAsync(url, { clientId: `observer-${newBatchId()}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+  cleanups.push(() => client.endAsync(true));
+  const messages: { payload: string; retain: boolean }[] = [];
+  client.on('message', (_t, payload, packet) => messages.push({ payload: payload.toString(), retain: packet.retain }));
+  await client.subscribeAsync(topic, { qos: 1 });
+  return { client, messages };
+}
+
+describe('MqttUplink against a real MQTT broker', () => {
+  it('sends every row and settles all of them once the hub acks', async () => {
+    const registry = new Registry();
+    const { hub, outbox, uplink, lines } = await setup({ uplink: { batchMaxEvents: 100 }, registry });
+    outbox.append(sampleEvents(2_000));
+    await uplink.start();
+    await waitFor('outbox drained', () => outbox.stats().depth === 0);
+    // Rows appended while online are picked up after notify().
+    outbox.append(sampleEvents(150, 2_000));
+    uplink.notify();
+    await waitFor('second drain', () => outbox.stats().depth === 0 && hub.storedCount === 2_150);
+
+    expect(hub.invalid).toEqual([]);
+    expect(hub.duplicates).toBe(0);
+    expect(hub.batches.every((b) => b.seqs.length <= 100)).toBe(true);
+    const snap = uplink.snapshot();
+    expect(snap).toMatchObject({ state: 'online', eventsSettled: 2_150, inFlight: 0, batchesResent: 0, ackTimeouts: 0 });
+    expect(snap.batchesAcked).toBe(snap.batchesSent);
+    expect(outbox.stats().lastAckAt).not.toBeNull();
+    const metrics = await registry.metrics();
+    expect(metrics).toContain('roadwatch_uplink_events_settled_total 2150');
+    expect(metrics).toContain('roadwatch_uplink_state{state="online"} 1');
+    // dozens of batches, yet only lifecycle lines at info and above
+    expect(lines.filter((l) => l.level >= 30 && l.module === 'uplink').map((l) => l.msg)).toEqual(['uplink starting', 'connected to hub']);
+  });
+
+  it('keeps several batches in flight', async () => {
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 50, maxInFlight: 4 }, mode: 'hold' });
+    hub.releaseAt = 3;
+    outbox.append(sampleEvents(1_000));
+    await uplink.start();
+    await waitFor('every row sent', () => hub.batches.at(-1)?.seqs.at(-1) === 1_000);
+    hub.mode = 'ack';
+    hub.releaseAcks();
+    await waitFor('outbox drained', () => outbox.stats().depth === 0);
+    expect(hub.maxOutstanding).toBeGreaterThanOrEqual(3);
+    expect(hub.maxOutstanding).toBeLessThanOrEqual(4);
+    expect(hub.storedCount).toBe(1_000);
+  });
+
+  it('removes nothing without an ack, and resends after the ack timeout', async () => {
+    const { hub, outbox, uplink, lines } = await setup({ uplink: { batchMaxEvents: 40, maxInFlight: 2, ackTimeoutMs: 1_000 }, mode: 'never' });
+    outbox.append(sampleEvents(100));
+    await uplink.start();
+    await waitFor('an ack timeout', () => uplink.snapshot().ackTimeouts >= 1, 5_000);
+    await waitFor('the resent batches', () => hub.batches.length >= 4);
+    expect(outbox.stats().depth).toBe(100);
+    const first = hub.batches[0]!;
+    const again = hub.batches.slice(1).find((b) => b.seqs[0] === first.seqs[0]);
+    expect(again).toBeDefined();
+    expect(again!.batchId).not.toBe(first.batchId);
+    expect(again!.eventIds).toEqual(first.eventIds);
+    expect(uplink.snapshot().batchesResent).toBeGreaterThanOrEqual(2);
+    expect(lines.some((l) => l.level === 40 && l.msg.includes('no ack from the hub'))).toBe(true);
+
+    hub.mode = 'ack';
+    await waitFor('outbox drained once the hub acks', () => outbox.stats().depth === 0);
+    expect(hub.storedCount).toBe(100);
+  });
+
+  it('keeps every batch within batchMaxBytes', async () => {
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 500, batchMaxBytes: 4_096 } });
+    outbox.append(sampleEvents(300).map((e, i) => ({ ...e, model: `m${i}-${'x'.repeat(120)}` })));
+    await uplink.start();
+    await waitFor('outbox drained', () => outbox.stats().depth === 0);
+    expect(hub.storedCount).toBe(300);
+    expect(Math.max(...hub.batches.map((b) => b.bytes))).toBeLessThanOrEqual(4_096);
+    expect(hub.batches.every((b) => b.seqs.length > 1)).toBe(true);
+    // the cap is used, not just respected: batches are close to full
+    expect(hub.batches[0]!.bytes).toBeGreaterThan(4_096 - 600);
+  });
+
+  it('ignores invalid and unknown acks without crashing', async () => {
+    const { hub, outbox, uplink, lines } = await setup({ mode: 'never', deviceId: 'veh-acks' });
+    outbox.append(sampleEvents(10));
+    await uplink.start();
+    await waitFor('a batch sent', () => hub.batches.length >= 1);
+    await hub.publishRawAck('veh-acks', 'not json {');
+    await hub.publishRawAck('veh-acks', JSON.stringify({ v: 1, batchId: 'nope' }));
+    await hub.publishRawAck('veh-acks', JSON.stringify({ v: 1, batchId: newBatchId(), stored: [], duplicates: 0, rejected: [] }));
+    await waitFor('acks counted', () => uplink.snapshot().acksInvalid === 2 && uplink.snapshot().acksUnknown === 1);
+    expect(outbox.stats().depth).toBe(10);
+    expect(lines.filter((l) => l.msg === 'ignoring an invalid ack from the hub')).toHaveLength(2);
+
+    const batch = hub.batches[0]!;
+    await hub.publishRawAck('veh-acks', JSON.stringify({ v: 1, batchId: batch.batchId, stored: batch.eventIds, duplicates: 0, rejected: [] }));
+    await waitFor('the real ack settles', () => outbox.stats().depth === 0);
+    expect(uplink.snapshot().state).toBe('online');
+  });
+
+  it('publishes a valid retained status on connect, and offline on stop', async () => {
+    const { hub, outbox, uplink, config } = await setup({ mode: 'never' });
+    outbox.append(sampleEvents(25));
+    const { messages } = await observe(hub.url, deviceTopic(config.deviceId, 'status'));
+    await uplink.start();
+    await waitFor('online status', () => messages.length >= 1);
+    const online: Status = StatusSchema.parse(JSON.parse(messages[0]!.payload));
+    expect(online).toMatchObject({ v: 1, state: 'online', queueDepth: 25, agentVersion: '0.1.0-test', lastAckAt: null, evictedTotal: 0 });
+    expect(online.queueBytes).toBeGreaterThan(0);
+    expect(online.oldestUnsyncedAgeS).toBeGreaterThanOrEqual(0);
+
+    await uplink.stop();
+    expect(uplink.uplinkState).toBe('stopped');
+    await waitFor('offline status', () => messages.some((m) => JSON.parse(m.payload).state === 'offline'));
+    const late = await observe(hub.url, deviceTopic(config.deviceId, 'status'));
+    await waitFor('retained status', () => late.messages.length >= 1);
+    expect(late.messages[0]).toEqual({ payload: '{"v":1,"state":"offline"}', retain: true });
+    await sleep(50);
+  });
+});

@@ -1,0 +1,56 @@
+import { UserError } from '@roadwatch/shared';
+import { readAdminFile } from '../api/admin/admin-file.js';
+import type { HubConfig } from '../config/schema.js';
+import { openDatabase, redactUrl } from '../db/client.js';
+import { pgliteDir, pgliteLockHolder } from '../db/pglite-lock.js';
+import type { Logger } from '../logger.js';
+import { createServices } from '../services/index.js';
+import type { DeviceRegistry } from '../services/ports.js';
+import { AdminClient } from './admin-client.js';
+
+export interface DeviceAccess {
+  devices: Pick<DeviceRegistry, 'add' | 'list'>;
+  /** How the devices are reached, for messages. */
+  via: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Reaches the device registry the way that works right now:
+ * 1. DATABASE_URL set → Postgres directly (any number of processes may use it);
+ * 2. a running `serve` published admin.json and answers → its admin API (it holds the embedded database);
+ * 3. otherwise → the embedded PGlite database directly.
+ */
+export async function openDeviceAccess(config: HubConfig, logger: Logger): Promise<DeviceAccess> {
+  if (config.databaseUrl) {
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
+    try {
+      await database.migrate();
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+    return { devices: createServices({ database, logger }).devices, via: `Postgres ${redactUrl(config.databaseUrl)}`, close: () => database.close() };
+  }
+  const admin = readAdminFile(config.dataDir);
+  if (admin) {
+    const client = new AdminClient(admin);
+    if (await client.answers()) return { devices: client, via: `the running hub at ${admin.url}`, close: async () => undefined };
+    logger.debug({ url: admin.url }, 'admin.json is stale (its hub does not answer); opening the database directly');
+  }
+  const holder = pgliteLockHolder(config.dataDir);
+  if (holder !== null) {
+    throw new UserError(
+      `the embedded database in ${pgliteDir(config.dataDir)} is open by process ${holder}, but no running hub answers through ${config.dataDir}/admin.json`,
+      'wait until roadwatch-hub serve has started (or stop it) and retry; run this command as the hub’s user so it can read admin.json',
+    );
+  }
+  const database = await openDatabase({ dataDir: config.dataDir, logger });
+  try {
+    await database.migrate();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return { devices: createServices({ database, logger }).devices, via: `the embedded database in ${pgliteDir(config.dataDir)}`, close: () => database.close() };
+}

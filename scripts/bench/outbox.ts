@@ -1,0 +1,97 @@
+// npm run bench:outbox [-- --events N] — batched append rate of the agent outbox against raw
+// better-sqlite3 inserts of the same payloads, and the readAfter+settle drain rate.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { EventBodySchema } from '@roadwatch/shared';
+import { SqliteOutbox } from '../../agent/src/outbox/sqlite-outbox.js';
+import { sampleEvents } from '../../agent/src/outbox/testing/sample-events.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '500000' },
+    batch: { type: 'string', default: '1000' },
+    dir: { type: 'string' },
+  },
+});
+const total = Number(values.events);
+const batch = Number(values.batch);
+const TARGET = 100_000;
+const DRAIN_BATCH_EVENTS = 500;
+const DRAIN_BATCH_BYTES = 256 * 1024;
+
+const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'roadwatch-bench-outbox-'));
+const outbox = new SqliteOutbox({ path: join(dir, 'outbox.sqlite'), logger: pino({ level: 'warn' }), maxBytes: 1e15, maxAgeMs: 1e15 });
+
+// The reference: the same payload strings into a bare table, same file settings, one transaction per batch.
+const raw = new Database(join(dir, 'raw.sqlite'));
+raw.pragma('journal_mode = WAL');
+raw.pragma(`synchronous = ${process.env.RW_SYNC ?? 'FULL'}`);
+raw.exec('CREATE TABLE raw (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
+const rawInsert = raw.prepare('INSERT INTO raw (seq, payload) VALUES (?, ?)');
+const rawBatch = raw.transaction((rows: { seq: number; payload: string }[]) => {
+  for (const row of rows) rawInsert.run(row.seq, row.payload);
+});
+
+let outboxMs = 0;
+let rawMs = 0;
+let validateMs = 0;
+let payloadBytes = 0;
+for (let done = 0; done < total; done += batch) {
+  const bodies = sampleEvents(Math.min(batch, total - done), done);
+
+  let t = performance.now();
+  for (const body of bodies) EventBodySchema.safeParse(body);
+  validateMs += performance.now() - t;
+
+  t = performance.now();
+  const events = outbox.append(bodies);
+  outboxMs += performance.now() - t;
+
+  const rows = events.map((event) => ({ seq: event.seq, payload: JSON.stringify(event) }));
+  for (const row of rows) payloadBytes += Buffer.byteLength(row.payload);
+  t = performance.now();
+  rawBatch(rows);
+  rawMs += performance.now() - t;
+}
+
+let drainMs = 0;
+let drained = 0;
+let t = performance.now();
+for (;;) {
+  const rows = outbox.readAfter(0, DRAIN_BATCH_EVENTS, DRAIN_BATCH_BYTES);
+  if (rows.length === 0) break;
+  outbox.settle(rows[0]!.seq, rows[rows.length - 1]!.seq, Date.now());
+  drained += rows.length;
+}
+drainMs = performance.now() - t;
+const after = outbox.stats();
+outbox.close();
+raw.close();
+rmSync(dir, { recursive: true, force: true });
+
+const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const appendRate = rate(total, outboxMs);
+const rawRate = rate(total, rawMs);
+
+console.log(`\n## Outbox benchmark\n`);
+console.log(`${fmt(total)} events in batches of ${fmt(batch)}, average payload ${Math.round(payloadBytes / total)} bytes, WAL + synchronous=FULL, ${dir.startsWith(tmpdir()) ? tmpdir() : values.dir}`);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, Node ${process.version}, SQLite ${sqliteVersion()}\n`);
+console.log('| measure | events/s | note |');
+console.log('|---|---:|---|');
+console.log(`| outbox append (validate + id + seq + JSON + insert + caps) | ${fmt(appendRate)} | target ≥ ${fmt(TARGET)}: ${appendRate >= TARGET ? 'met' : 'MISSED'} |`);
+console.log(`| raw better-sqlite3 insert of the same payloads | ${fmt(rawRate)} | reference |`);
+console.log(`| ratio outbox / raw | ${(appendRate / rawRate).toFixed(2)} | |`);
+console.log(`| zod EventBodySchema validation alone | ${fmt(rate(total, validateMs))} | part of append |`);
+console.log(`| drain: readAfter(${DRAIN_BATCH_EVENTS} events / ${DRAIN_BATCH_BYTES / 1024} KiB) + settle | ${fmt(rate(drained, drainMs))} | ${fmt(drained)} drained, depth after ${after.depth} |`);
+
+function sqliteVersion(): string {
+  const db = new Database(':memory:');
+  const version = db.prepare('SELECT sqlite_version()').pluck().get() as string;
+  db.close();
+  return version;
+}
