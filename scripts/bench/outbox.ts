@@ -1,7 +1,7 @@
 // npm run bench:outbox [-- --events N] — batched append rate of the agent outbox against raw
 // better-sqlite3 inserts of the same payloads, and the readAfter+settle drain rate.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -29,7 +29,7 @@ const outbox = new SqliteOutbox({ path: join(dir, 'outbox.sqlite'), logger: pino
 // The reference: the same payload strings into a bare table, same file settings, one transaction per batch.
 const raw = new Database(join(dir, 'raw.sqlite'));
 raw.pragma('journal_mode = WAL');
-raw.pragma(`synchronous = ${process.env.RW_SYNC ?? 'FULL'}`);
+raw.pragma('synchronous = FULL');
 raw.exec('CREATE TABLE raw (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL)');
 const rawInsert = raw.prepare('INSERT INTO raw (seq, payload) VALUES (?, ?)');
 const rawBatch = raw.transaction((rows: { seq: number; payload: string }[]) => {
@@ -37,6 +37,7 @@ const rawBatch = raw.transaction((rows: { seq: number; payload: string }[]) => {
 });
 
 let outboxMs = 0;
+let outboxCpuUs = 0;
 let rawMs = 0;
 let validateMs = 0;
 let payloadBytes = 0;
@@ -48,8 +49,11 @@ for (let done = 0; done < total; done += batch) {
   validateMs += performance.now() - t;
 
   t = performance.now();
+  const cpu = process.cpuUsage();
   const events = outbox.append(bodies);
   outboxMs += performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  outboxCpuUs += used.user + used.system;
 
   const rows = events.map((event) => ({ seq: event.seq, payload: JSON.stringify(event) }));
   for (const row of rows) payloadBytes += Buffer.byteLength(row.payload);
@@ -80,11 +84,12 @@ const rawRate = rate(total, rawMs);
 
 console.log(`\n## Outbox benchmark\n`);
 console.log(`${fmt(total)} events in batches of ${fmt(batch)}, average payload ${Math.round(payloadBytes / total)} bytes, WAL + synchronous=FULL, ${dir.startsWith(tmpdir()) ? tmpdir() : values.dir}`);
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, Node ${process.version}, SQLite ${sqliteVersion()}\n`);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, Node ${process.version}, SQLite ${sqliteVersion()}, load average ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work on the machine lowers the rates; the ratio is measured side by side)\n`);
 console.log('| measure | events/s | note |');
 console.log('|---|---:|---|');
 console.log(`| outbox append (validate + id + seq + JSON + insert + caps) | ${fmt(appendRate)} | target ≥ ${fmt(TARGET)}: ${appendRate >= TARGET ? 'met' : 'MISSED'} |`);
 console.log(`| raw better-sqlite3 insert of the same payloads | ${fmt(rawRate)} | reference |`);
+console.log(`| outbox append per CPU-second (user + sys time of append) | ${fmt(Math.round((total / outboxCpuUs) * 1e6))} | the rate on an otherwise idle core |`);
 console.log(`| ratio outbox / raw | ${(appendRate / rawRate).toFixed(2)} | |`);
 console.log(`| zod EventBodySchema validation alone | ${fmt(rate(total, validateMs))} | part of append |`);
 console.log(`| drain: readAfter(${DRAIN_BATCH_EVENTS} events / ${DRAIN_BATCH_BYTES / 1024} KiB) + settle | ${fmt(rate(drained, drainMs))} | ${fmt(drained)} drained, depth after ${after.depth} |`);

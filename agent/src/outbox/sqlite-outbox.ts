@@ -265,7 +265,7 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   }
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${process.env.RW_SYNC ?? 'FULL'}`);
+    db.pragma('synchronous = FULL');
     // A large import grows the WAL; give the space back after each checkpoint.
     db.pragma('journal_size_limit = 67108864');
     return db;

@@ -18,10 +18,11 @@ export interface DeviceAccess {
 /**
  * Reaches the device registry the way that works right now:
  * 1. DATABASE_URL set → Postgres directly (any number of processes may use it);
- * 2. a running `serve` published admin.json and answers → its admin API (it holds the embedded database);
+ * 2. a running `serve` published admin.json and answers → its admin API (it holds the embedded database;
+ *    while a hub that holds it is still starting, wait up to `waitForHubMs` for its admin.json);
  * 3. otherwise → the embedded PGlite database directly.
  */
-export async function openDeviceAccess(config: HubConfig, logger: Logger): Promise<DeviceAccess> {
+export async function openDeviceAccess(config: HubConfig, logger: Logger, { waitForHubMs = 15_000 } = {}): Promise<DeviceAccess> {
   if (config.databaseUrl) {
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2, logger });
     try {
@@ -32,18 +33,25 @@ export async function openDeviceAccess(config: HubConfig, logger: Logger): Promi
     }
     return { devices: createServices({ database, logger }).devices, via: `Postgres ${redactUrl(config.databaseUrl)}`, close: () => database.close() };
   }
-  const admin = readAdminFile(config.dataDir);
-  if (admin) {
-    const client = new AdminClient(admin);
-    if (await client.answers()) return { devices: client, via: `the running hub at ${admin.url}`, close: async () => undefined };
-    logger.debug({ url: admin.url }, 'admin.json is stale (its hub does not answer); opening the database directly');
-  }
-  const holder = pgliteLockHolder(config.dataDir);
-  if (holder !== null) {
-    throw new UserError(
-      `the embedded database in ${pgliteDir(config.dataDir)} is open by process ${holder}, but no running hub answers through ${config.dataDir}/admin.json`,
-      'wait until roadwatch-hub serve has started (or stop it) and retry; run this command as the hub’s user so it can read admin.json',
-    );
+  // A live process holding the database without a reachable admin API is a hub still starting
+  // (migrations, broker): wait for it to publish admin.json rather than fail at once.
+  const deadline = Date.now() + waitForHubMs;
+  for (;;) {
+    const admin = readAdminFile(config.dataDir);
+    if (admin) {
+      const client = new AdminClient(admin);
+      if (await client.answers()) return { devices: client, via: `the running hub at ${admin.url}`, close: async () => undefined };
+      logger.debug({ url: admin.url }, 'admin.json is stale or its hub does not answer yet');
+    }
+    const holder = pgliteLockHolder(config.dataDir);
+    if (holder === null) break;
+    if (Date.now() >= deadline) {
+      throw new UserError(
+        `the embedded database in ${pgliteDir(config.dataDir)} is open by process ${holder}, but no running hub answers through ${config.dataDir}/admin.json`,
+        'wait until roadwatch-hub serve has started (or stop it) and retry; run this command as the hub’s user so it can read admin.json',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const database = await openDatabase({ dataDir: config.dataDir, logger });
   try {
