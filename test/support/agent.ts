@@ -42,7 +42,7 @@ export function readOutbox(dataDir: string): OutboxEntry[] {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    return db.prepare('SELECT seq, event_id AS eventId FROM outbox ORDER BY seq').all() as OutboxEntry[];
+    return db.prepare('SELECT seq, event_id AS eventId FROM events ORDER BY seq').all() as OutboxEntry[];
   } finally {
     db.close();
   }

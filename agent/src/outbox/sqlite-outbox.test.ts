@@ -168,7 +168,7 @@ describe('SqliteOutbox caps', () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => 18 - seqs.length + i));
     const warns = logs.filter((l) => l.level === 40);
     expect(warns).toHaveLength(1);
-    expect(warns[0]).toMatchObject({ reason: 'bytes', evicted: stats.evictedTotal, component: 'outbox' });
+    expect(warns[0]).toMatchObject({ reason: 'bytes', evicted: stats.evictedTotal, module: 'outbox' });
   });
 
   it('age cap evicts rows past maxAge, oldest seq first, from append and from enforceCaps', () => {

@@ -92,7 +92,7 @@ export class SqliteOutbox implements Outbox {
 
   constructor(options: SqliteOutboxOptions) {
     this.path = options.path;
-    this.logger = options.logger.child({ component: 'outbox' });
+    this.logger = options.logger.child({ module: 'outbox' });
     this.clock = options.clock ?? Date.now;
     this.maxBytes = options.maxBytes;
     this.maxAgeMs = options.maxAgeMs;

@@ -42,7 +42,7 @@ export interface ImportResult {
  * again (with new ids).
  */
 export async function importJsonl({ file, outbox, logger, chunkSize = 1000, maxErrors = 1000 }: ImportJsonlOptions): Promise<ImportResult> {
-  await checkReadable(file);
+  await assertEventsFileReadable(file);
   const result: ImportResult = { imported: 0, skipped: 0, errors: [] };
   let chunk: EventBodyInput[] = [];
   const flush = () => {
@@ -93,7 +93,8 @@ function parseLine(text: string): EventBodyInput | string {
   return checked.success ? (value as EventBodyInput) : formatZodIssues(checked.error).join('; ');
 }
 
-async function checkReadable(file: string): Promise<void> {
+/** Throws a UserError naming the fix when the events file is missing, a directory or unreadable. */
+export async function assertEventsFileReadable(file: string): Promise<void> {
   const fix = 'pass the path of an existing JSONL file (one event per line) with --events';
   let info;
   try {

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/schema.js';
+import { createLogger } from '../logger.js';
+import { loadAgentConfig } from './config.js';
+import type { CliIo } from './io.js';
+
+export interface AgentHandle {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+export type CreateAgent = (config: AgentConfig, deps: { logger: Logger }) => AgentHandle;
+
+export interface RunOptions {
+  config?: string;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SIGNAL_NUMBERS: Record<(typeof SIGNALS)[number], number> = { SIGINT: 2, SIGTERM: 15 };
+
+/** Loaded only by `run`, so `replay` and `queue` work in a build without the service. */
+const loadCreateAgent = async (): Promise<CreateAgent> => (await import('../main.js')).createAgent;
+
+/**
+ * `roadwatch run`: the service. The first SIGINT/SIGTERM stops the agent (flushing what it must)
+ * and exits 0; a second one exits at once with 128 + the signal number.
+ */
+export async function runCommand(options: RunOptions, io: CliIo, load: () => Promise<CreateAgent> = loadCreateAgent): Promise<number> {
+  const config = loadAgentConfig(options.config, io.env);
+  const logger = createLogger({ level: config.logLevel, destination: io.stdout });
+  const createAgent = await load();
+  const agent = createAgent(config, { logger });
+
+  let stopping: Promise<number> | null = null;
+  let resolveStopped: (code: number) => void = () => {};
+  const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
+  const onSignal = (signal: (typeof SIGNALS)[number]) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now without waiting for the agent to stop');
+      io.exit(128 + SIGNAL_NUMBERS[signal]);
+      return;
+    }
+    logger.info({ signal }, 'stopping (send the signal again to exit at once)');
+    stopping = agent.stop().then(
+      () => 0,
+      (error: unknown) => {
+        logger.error({ err: error }, 'agent did not stop cleanly');
+        return 1;
+      },
+    );
+    void stopping.then((code) => {
+      for (const s of SIGNALS) io.signals.off(s, handlers[s]);
+      resolveStopped(code);
+      io.exit(code);
+    });
+  };
+  const handlers = { SIGINT: () => onSignal('SIGINT'), SIGTERM: () => onSignal('SIGTERM') };
+  for (const s of SIGNALS) io.signals.on(s, handlers[s]);
+
+  try {
+    await agent.start();
+  } catch (error) {
+    for (const s of SIGNALS) io.signals.off(s, handlers[s]);
+    await agent.stop().catch(() => {});
+    throw error;
+  }
+  return stopped;
+}
