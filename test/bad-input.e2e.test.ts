@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { newBatchId, newEventId, deviceTopic } from '@roadwatch/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOutbox, replay, startAgent } from './support/agent.js';
+import { outboxDepth, replay, startAgent } from './support/agent.js';
 import { makeEvents, writeEventsJsonl } from './support/events.js';
 import { startHubFixture } from './support/fixture.js';
 import { fetchAllDetections, type HubProcess } from './support/hub.js';
@@ -123,7 +123,7 @@ describe('bad input reaching a running hub', () => {
     expect((await replay(agentDir, file)).code).toBe(0);
     const agent = startAgent({ dataDir: agentDir, deviceId: good.deviceId, secret: good.secret, hubUrl: hub.mqttUrl });
     try {
-      await waitUntil(() => readOutbox(agentDir).length === 0, 'the good agent to sync', 60_000);
+      await waitUntil(() => outboxDepth(agentDir) === 0, 'the good agent to sync', 60_000);
     } finally {
       await agent.kill('SIGTERM');
     }

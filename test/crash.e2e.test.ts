@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOutbox, replay, startAgent } from './support/agent.js';
+import { outboxDepth, readOutbox, replay, startAgent } from './support/agent.js';
 import { writeEventsJsonl } from './support/events.js';
 import { startHubFixture } from './support/fixture.js';
 import { fetchAllDetections, type HubProcess } from './support/hub.js';
 import { sleep, waitUntil } from './support/processes.js';
 
 const ROUNDS = 20;
-const EVENTS_PER_ROUND = 1_500;
+const EVENTS_PER_ROUND = 4_000;
 const HUB_KILL_EVERY = 4; // rounds 4, 8, 12, 16, 20 → 5 hub kills
 
 /** Seeded so a failure can be replayed: ROADWATCH_CRASH_SEED=… npm test */
@@ -30,6 +30,7 @@ describe(`crash safety (seed ${seed})`, () => {
     const expected = new Set<string>();
     let agentKills = 0;
     let hubKills = 0;
+    let killedMidSync = 0;
 
     for (let round = 1; round <= ROUNDS; round++) {
       const file = join(fixture.dir, `round-${round}.jsonl`);
@@ -40,23 +41,29 @@ describe(`crash safety (seed ${seed})`, () => {
 
       const agent = startAgent({ dataDir: agentDir, deviceId: 'veh-crash', secret, hubUrl: hub.mqttUrl });
       await agent.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('connected to hub'), 30_000);
+      // Kill only once sync is visibly under way (the outbox shrank), then at a random moment.
+      const before = outboxDepth(agentDir);
+      await waitUntil(() => outboxDepth(agentDir) < before, 'sync to start', 30_000, 10);
+      await sleep(rand() * 120);
       const killHub = round % HUB_KILL_EVERY === 0;
-      await sleep(20 + rand() * 400);
       if (killHub) {
         await hub.kill9();
         hubKills++;
-        await sleep(rand() * 300);
+        await sleep(rand() * 200);
       }
       await agent.kill('SIGKILL');
       agentKills++;
+      if (outboxDepth(agentDir) > 0) killedMidSync++;
       if (killHub) await hub.start();
     }
     expect(agentKills).toBeGreaterThanOrEqual(20);
     expect(hubKills).toBeGreaterThanOrEqual(5);
+    // Most kills must interrupt a sync in progress, or the test proves little.
+    expect(killedMidSync).toBeGreaterThanOrEqual(ROUNDS / 2);
 
     const finalAgent = startAgent({ dataDir: agentDir, deviceId: 'veh-crash', secret, hubUrl: hub.mqttUrl });
     try {
-      await waitUntil(() => readOutbox(agentDir).length === 0, 'the outbox to drain after the crashes', 120_000);
+      await waitUntil(() => outboxDepth(agentDir) === 0, 'the outbox to drain after the crashes', 120_000);
     } finally {
       await finalAgent.kill('SIGTERM');
     }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOutbox, replay, startAgent } from './support/agent.js';
+import { outboxDepth, readOutbox, replay, startAgent } from './support/agent.js';
 import { writeEventsJsonl } from './support/events.js';
 import { startHubFixture } from './support/fixture.js';
 import { fetchAllDetections, type HubProcess } from './support/hub.js';
@@ -35,7 +35,7 @@ describe('offline backlog', () => {
       expect(queued.map((q) => q.seq)).toEqual(Array.from({ length: BACKLOG }, (_, i) => i + 1));
 
       await hub.start();
-      await waitUntil(() => readOutbox(agentDir).length === 0, 'the backlog to drain', 240_000, 500);
+      await waitUntil(() => outboxDepth(agentDir) === 0, 'the backlog to drain', 240_000, 500);
 
       const stored = await fetchAllDetections(hub);
       expect(stored).toHaveLength(BACKLOG);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readOutbox, replay, startAgent } from './support/agent.js';
+import { outboxDepth, readOutbox, replay, startAgent } from './support/agent.js';
 import { writeEventsJsonl } from './support/events.js';
 import { startHubFixture } from './support/fixture.js';
 import { fetchAllDetections, type HubProcess } from './support/hub.js';
@@ -28,7 +28,7 @@ describe('sync spine: replay → outbox → MQTT → hub → database', () => {
 
     const agent = startAgent({ dataDir: agentDir, deviceId: 'veh-e2e-1', secret, hubUrl: hub.mqttUrl });
     try {
-      await waitUntil(() => readOutbox(agentDir).length === 0, 'the outbox to drain', 120_000);
+      await waitUntil(() => outboxDepth(agentDir) === 0, 'the outbox to drain', 120_000);
     } finally {
       await agent.kill('SIGTERM');
     }

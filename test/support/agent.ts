@@ -47,3 +47,16 @@ export function readOutbox(dataDir: string): OutboxEntry[] {
     db.close();
   }
 }
+
+/** Rows still in the outbox (a cheap COUNT, for polling). */
+export function outboxDepth(dataDir: string): number {
+  const path = join(dataDir, 'outbox.sqlite');
+  if (!existsSync(path)) return 0;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
