@@ -47,6 +47,7 @@ describe('loadConfig', () => {
     expect(message).toContain('name:');
     expect(message).toContain('port:');
     expect(message).toContain('bogus');
+    expect(message).toContain('name: missing (set T_NAME or "name" in the config file)');
   });
 
   it('names a missing file and bad JSON', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { UserError, formatZodIssues } from './errors.js';
+import { UserError } from './errors.js';
 
 /** Maps an environment variable to a config path and a parser for its text. */
 export interface EnvBinding {
@@ -37,7 +37,13 @@ export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOp
   if (options.overrides) deepMerge(merged, options.overrides);
   const result = schema.safeParse(merged);
   if (!result.success) {
-    const lines = formatZodIssues(result.error, '  ');
+    const envFor = new Map(options.bindings.map((b) => [b.path.join('.'), b.name]));
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const variable = envFor.get(path);
+      const message = /received undefined$/.test(issue.message) ? 'missing' : issue.message;
+      return `  ${path || '(root)'}: ${message}${variable ? ` (set ${variable} or "${path}" in the config file)` : ''}`;
+    });
     const source = options.file ? ` (file ${options.file} and environment)` : ' (environment)';
     throw new UserError(`invalid ${options.what} configuration${source}:\n${lines.join('\n')}`, 'fix the values above; the README lists every key');
   }
