@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outboxDepth, readOutbox, replay, startAgent } from './support/agent.js';
 import { writeEventsJsonl } from './support/events.js';
-import { startHubFixture } from './support/fixture.js';
-import { fetchAllDetections, type HubProcess } from './support/hub.js';
+import { useHubFixture } from './support/fixture.js';
+import { fetchAllDetections } from './support/hub.js';
 import { sleep, waitUntil } from './support/processes.js';
 
 const ROUNDS = 20;
@@ -16,15 +16,10 @@ let state = seed;
 const rand = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
 describe(`crash safety (seed ${seed})`, () => {
-  let fixture: Awaited<ReturnType<typeof startHubFixture>>;
-  let hub: HubProcess;
-  beforeAll(async () => {
-    fixture = await startHubFixture();
-    hub = fixture.hub;
-  });
-  afterAll(async () => fixture?.teardown());
+  const fixture = useHubFixture();
 
   it(`kill -9 of the agent ${ROUNDS}× and the hub ${ROUNDS / HUB_KILL_EVERY}× mid-sync loses and duplicates nothing`, async () => {
+    const hub = fixture.hub;
     const { secret } = await hub.addDevice('veh-crash');
     const agentDir = join(fixture.dir, 'agent');
     const expected = new Set<string>();

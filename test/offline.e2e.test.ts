@@ -1,23 +1,18 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outboxDepth, readOutbox, replay, startAgent } from './support/agent.js';
 import { writeEventsJsonl } from './support/events.js';
-import { startHubFixture } from './support/fixture.js';
-import { fetchAllDetections, type HubProcess } from './support/hub.js';
+import { useHubFixture } from './support/fixture.js';
+import { fetchAllDetections } from './support/hub.js';
 import { waitUntil } from './support/processes.js';
 
 const BACKLOG = 50_000;
 
 describe('offline backlog', () => {
-  let fixture: Awaited<ReturnType<typeof startHubFixture>>;
-  let hub: HubProcess;
-  beforeAll(async () => {
-    fixture = await startHubFixture();
-    hub = fixture.hub;
-  });
-  afterAll(async () => fixture?.teardown());
+  const fixture = useHubFixture();
 
   it(`keeps ${BACKLOG.toLocaleString('en')} events while the hub is down and drains them in seq order when it returns`, async () => {
+    const hub = fixture.hub;
     const { secret } = await hub.addDevice('veh-offline');
     await hub.stop();
 

@@ -1,21 +1,16 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outboxDepth, readOutbox, replay, startAgent } from './support/agent.js';
 import { writeEventsJsonl } from './support/events.js';
-import { startHubFixture } from './support/fixture.js';
-import { fetchAllDetections, type HubProcess } from './support/hub.js';
+import { useHubFixture } from './support/fixture.js';
+import { fetchAllDetections } from './support/hub.js';
 import { waitUntil } from './support/processes.js';
 
 describe('sync spine: replay → outbox → MQTT → hub → database', () => {
-  let fixture: Awaited<ReturnType<typeof startHubFixture>>;
-  let hub: HubProcess;
-  beforeAll(async () => {
-    fixture = await startHubFixture();
-    hub = fixture.hub;
-  });
-  afterAll(async () => fixture?.teardown());
+  const fixture = useHubFixture();
 
   it('delivers 10,000 replayed events exactly once and empties the outbox', async () => {
+    const hub = fixture.hub;
     const { secret } = await hub.addDevice('veh-e2e-1');
     const agentDir = join(fixture.dir, 'agent');
     const file = join(fixture.dir, 'events.jsonl');

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,28 @@ export async function startHubFixture(): Promise<{ hub: HubProcess; dir: string;
       await hub.stop();
       await database.drop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface HubFixture {
+  readonly hub: HubProcess;
+  readonly dir: string;
+}
+
+/** Registers beforeAll/afterAll for a hub fixture in the calling describe block. */
+export function useHubFixture(): HubFixture {
+  let fixture: Awaited<ReturnType<typeof startHubFixture>> | undefined;
+  beforeAll(async () => {
+    fixture = await startHubFixture();
+  });
+  afterAll(async () => fixture?.teardown());
+  return {
+    get hub() {
+      return fixture!.hub;
+    },
+    get dir() {
+      return fixture!.dir;
     },
   };
 }

@@ -1,7 +1,7 @@
+import { explainListenError } from '../listen-error.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { UserError } from '@roadwatch/shared';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 
@@ -24,7 +24,7 @@ export interface RunningHttpServer {
 export async function startHttpServer({ app, host, port, logger, closeGraceMs = 5_000 }: HttpServerOptions): Promise<RunningHttpServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const bound = await new Promise<number>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => reject(explainHttpListenError(error, port, host));
+    const onError = (error: NodeJS.ErrnoException): void => reject(explainListenError(error, { what: 'HTTP', port, host, portVariable: 'ROADWATCH_HUB_HTTP_PORT', usualHolder: 'another roadwatch-hub or web server' }));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -46,20 +46,4 @@ export async function startHttpServer({ app, host, port, logger, closeGraceMs = 
         server.closeIdleConnections();
       }),
   };
-}
-
-export function explainHttpListenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
-  if (error.code === 'EADDRINUSE') {
-    return new UserError(
-      `port ${port} is already in use (another roadwatch-hub or web server?)`,
-      'stop it or set ROADWATCH_HUB_HTTP_PORT to a free port (0 picks one)',
-    );
-  }
-  if (error.code === 'EACCES') {
-    return new UserError(`HTTP port ${port}: permission denied`, 'use a port above 1023 or set ROADWATCH_HUB_HTTP_PORT (0 picks one)');
-  }
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-    return new UserError(`HTTP host ${host} is not an address of this machine`, 'set ROADWATCH_HUB_HOST to a local address such as 0.0.0.0 or 127.0.0.1');
-  }
-  return error;
 }
