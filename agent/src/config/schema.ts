@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceIdSchema, MAX_PAYLOAD_BYTES, asInt, type EnvBinding } from '@roadwatch/shared';
+import { defaultModelPath } from '../detect/model-path.js';
 
 const MiB = 1024 * 1024;
 
@@ -37,6 +38,24 @@ export const AgentConfigSchema = z.strictObject({
       rejectUnauthorized: z.boolean().default(true),
     })
     .prefault({}),
+  detector: z
+    .strictObject({
+      /** ONNX model: the shipped road-damage model, or your own ultralytics YOLOv5/v8/11 export. */
+      modelPath: z.string().min(1).default(defaultModelPath()),
+      /** Class names, when the model's metadata has none or you want to rename them; must match its class count. */
+      classes: z.array(z.string().min(1)).min(1).optional(),
+      provider: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
+      threads: z.number().int().min(1).max(64).default(2),
+      /** Minimum confidence for every class … */
+      confidence: z.number().min(0).max(1).default(0.25),
+      /** … unless a class has its own, e.g. {"D40": 0.4}. */
+      classConfidence: z.record(z.string(), z.number().min(0).max(1)).default({}),
+      iou: z.number().gt(0).max(1).default(0.45),
+      maxDetections: z.number().int().min(1).max(1000).default(100),
+      /** Larger images are refused before decoding (no memory blow-up on a 100-megapixel file). */
+      maxPixels: z.number().int().min(1).default(40_000_000),
+    })
+    .prefault({}),
   /** Camera pipeline; absent means the agent runs outbox and uplink alone (a depot box re-syncing imported data). */
   camera: z.null().default(null),
 });
@@ -53,4 +72,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_UPLINK_BATCH_MAX_EVENTS', path: ['uplink', 'batchMaxEvents'], parse: asInt },
   { name: 'ROADWATCH_UPLINK_MAX_IN_FLIGHT', path: ['uplink', 'maxInFlight'], parse: asInt },
   { name: 'ROADWATCH_HUB_CA_FILE', path: ['uplink', 'caFile'] },
+  { name: 'ROADWATCH_MODEL', path: ['detector', 'modelPath'] },
+  { name: 'ROADWATCH_DETECTOR_PROVIDER', path: ['detector', 'provider'] },
+  { name: 'ROADWATCH_DETECTOR_THREADS', path: ['detector', 'threads'], parse: asInt },
 ];
