@@ -56,6 +56,28 @@ export const AgentConfigSchema = z.strictObject({
       maxPixels: z.number().int().min(1).default(40_000_000),
     })
     .prefault({}),
+  /** GPS receiver: NMEA on a serial port, or gpsd. See agent/src/gps. */
+  gps: z
+    .strictObject({
+      /** `serial`: NMEA 0183 from `port`; `gpsd`: gpsd's JSON on `gpsdHost:gpsdPort` (when gpsd owns the receiver). */
+      source: z.enum(['serial', 'gpsd']).default('serial'),
+      /** Prefer a stable name from /dev/serial/by-id/ over /dev/ttyUSB0 (numbers change between boots). */
+      port: z.string().min(1).default('/dev/ttyUSB0'),
+      baud: z
+        .number()
+        .int()
+        .refine((b) => [4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600].includes(b), 'baud must be a standard rate: 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800 or 921600')
+        .default(9600),
+      gpsdHost: z.string().min(1).default('127.0.0.1'),
+      gpsdPort: z.number().int().min(1).max(65535).default(2947),
+      /** Seconds without any NMEA before the status says no-data. */
+      noDataS: z.number().positive().default(5),
+      /** Seconds without a position before the status says so plainly (no-fix). */
+      noFixS: z.number().positive().default(60),
+      reopenMinMs: z.number().int().min(10).default(500),
+      reopenMaxMs: z.number().int().min(100).default(30_000),
+    })
+    .prefault({}),
   /** Camera pipeline; absent means the agent runs outbox and uplink alone (a depot box re-syncing imported data). */
   camera: z.null().default(null),
 });
@@ -75,4 +97,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_MODEL', path: ['detector', 'modelPath'] },
   { name: 'ROADWATCH_DETECTOR_PROVIDER', path: ['detector', 'provider'] },
   { name: 'ROADWATCH_DETECTOR_THREADS', path: ['detector', 'threads'], parse: asInt },
+  { name: 'ROADWATCH_GPS_SOURCE', path: ['gps', 'source'] },
+  { name: 'ROADWATCH_GPS_PORT', path: ['gps', 'port'] },
+  { name: 'ROADWATCH_GPS_BAUD', path: ['gps', 'baud'], parse: asInt },
 ];

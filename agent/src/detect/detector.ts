@@ -29,8 +29,11 @@ export type ImageInput = Buffer | { data: Buffer; width: number; height: number;
 
 export interface DetectTimings {
   preprocessMs: number;
+  /** From handing the tensor to the inference worker to having its output back (queueing included). */
   inferenceMs: number;
   postprocessMs: number;
+  /** `session.run` alone, timed inside the worker (when the detector has one). */
+  sessionRunMs?: number;
 }
 
 export interface DetectResult {

@@ -34,11 +34,10 @@ const clip = (v: number, max: number): number => (v < 0 ? 0 : v > max ? max : v)
 
 /** Maps a box in model-input pixels back to frame pixels, clipped to the frame. */
 export function toFrameBox(box: Box, lb: Letterbox): Box {
-  const { scale, pad, frame } = lb;
-  // Undo the padding, then the scale; the frame's own scale per axis is the resized size over the frame size.
+  const { pad, frame } = lb;
+  // Undo the padding, then the scale actually applied per axis (the resized size is rounded to whole pixels).
   const sx = lb.resized.w / frame.w;
   const sy = lb.resized.h / frame.h;
-  void scale;
   return [
     clip((box[0] - pad.left) / sx, frame.w),
     clip((box[1] - pad.top) / sy, frame.h),

@@ -1,0 +1,11 @@
+export type { Box, Detection, DetectResult, DetectTimings, Detector, DetectorInfo, ImageInput, LatencySummary, OutputLayout } from './detector.js';
+export { DetectError, ModelError } from './errors.js';
+export { createOnnxDetector, type DetectorConfig, type OnnxDetectorDeps } from './onnx-detector.js';
+export { letterbox, toFrameBox, toInputBox, type Letterbox } from './letterbox.js';
+export { classThresholds, decodeOutput, detectLayout, type Candidate, type LayoutInfo } from './decode.js';
+export { iou, nms } from './nms.js';
+export { postprocess } from './postprocess.js';
+export { preprocess } from './preprocess.js';
+export { parseImgsz, parseNames, readOnnxMetadata, yoloMetadata, type OnnxMetadata, type YoloMetadata } from './metadata.js';
+export { readModelMetadata, sha256File } from './model-file.js';
+export { defaultModelPath } from './model-path.js';
