@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '@roadwatch/shared';
+import { addGpsCommand } from './gps.js';
 import type { CliIo } from './io.js';
 import { queueCommand } from './queue.js';
 import { replayCommand } from './replay.js';
@@ -53,6 +54,8 @@ export function buildProgram(io: CliIo, deps: CliDeps, setExitCode: (code: numbe
     .action(async (_opts, cmd: Command) => {
       setExitCode(await runCommand(cmd.optsWithGlobals<{ config?: string }>(), io, deps.loadCreateAgent));
     });
+
+  addGpsCommand(program, io, setExitCode);
 
   return program;
 }

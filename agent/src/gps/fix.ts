@@ -1,8 +1,9 @@
 /**
  * What every GPS source produces: one `Fix` per receiver epoch (one UTC time of fix).
  *
- * `mode` follows gpsd's TPV `mode`: 0 = not seen yet, 1 = no fix, 2 = 2D, 3 = 3D. Position, altitude
- * and motion fields are null when the epoch did not carry them (or carried them flagged invalid).
+ * `mode` follows gpsd's TPV `mode`: 1 = no fix, 2 = 2D, 3 = 3D (0 = unknown, only ever passed on
+ * from gpsd). Position, altitude and motion fields are null when the epoch did not carry them, or
+ * carried them flagged invalid; lat/lon are set exactly when mode ≥ 2.
  */
 export type FixMode = 0 | 1 | 2 | 3;
 
