@@ -89,8 +89,9 @@ function toRoad(p: DamagePlacement, points: number[]): void {
   }
 }
 
-export function crackOutline(p: DamagePlacement): number[] {
-  return crackShape(p).lines.flatMap((line) => line.points);
+/** Each crack line (main and branches) as x, z pairs. */
+export function crackOutline(p: DamagePlacement): number[][] {
+  return crackShape(p).lines.map((line) => line.points);
 }
 
 export function drawCrack(surface: Surface, p: DamagePlacement): PixelRect | null {

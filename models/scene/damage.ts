@@ -32,12 +32,14 @@ export interface DamagePlacement {
   seed: number;
 }
 
-/** What a drawing needs: the image being painted, its road raster and a zeroed scratch plane. */
+/** What a drawing needs: the image being painted, its road raster, a zeroed scratch plane and the sun. */
 export interface Surface {
   frame: Frame;
   raster: GroundRaster;
   /** Width × height floats, all zero between uses. */
   scratch: Float32Array;
+  /** Horizontal unit vector toward the sun (road x, z) and how strong direct light is (0–1). */
+  sun: { x: number; z: number; strength: number };
 }
 
 /** Random placements: 0–4 (10% none) when count is absent, classes equally likely, no overlaps. */
@@ -70,14 +72,14 @@ export function randomPlacement(rng: Rng, cls: DamageClass): DamagePlacement {
   const seed = rng.int(0, 2 ** 31 - 1);
   switch (cls) {
     case 'D00':
-      return { cls, xM: lateral, zM: ahead(3, 14), lengthM: rng.range(1.5, 5), widthM: rng.range(0.12, 0.4), angleDeg: rng.normal(0, 6), seed };
+      return { cls, xM: lateral, zM: ahead(3, 12), lengthM: rng.range(1.5, 5), widthM: rng.range(0.12, 0.4), angleDeg: rng.normal(0, 6), seed };
     case 'D10':
       return { cls, xM: lateral * 0.6, zM: ahead(2.5, 11), lengthM: rng.range(1, 3.4), widthM: rng.range(0.1, 0.35), angleDeg: 90 + rng.normal(0, 8), seed };
     case 'D20':
       return { cls, xM: lateral, zM: ahead(3, 14), lengthM: rng.range(1, 3), widthM: rng.range(0.7, 1.8), angleDeg: rng.normal(0, 15), seed };
     case 'D40': {
       const lengthM = rng.range(0.35, 1.3);
-      return { cls, xM: lateral, zM: ahead(2.5, 20), lengthM, widthM: lengthM * rng.range(0.55, 1), angleDeg: rng.range(0, 180), seed };
+      return { cls, xM: lateral, zM: ahead(2.2, 18), lengthM, widthM: lengthM * rng.range(0.55, 1), angleDeg: rng.range(0, 180), seed };
     }
   }
 }
@@ -94,16 +96,22 @@ function apart(a: DamagePlacement, b: DamagePlacement): boolean {
   return Math.hypot(a.xM - b.xM, a.zM - b.zM) > ra + rb + 0.3;
 }
 
-/** Points (x, z pairs in road coordinates) whose projection bounds the visible defect. */
-export function damageOutline(p: DamagePlacement): number[] {
+/** A polyline or polygon of x, z pairs in road coordinates. */
+export interface OutlinePath {
+  points: number[];
+  closed: boolean;
+}
+
+/** Paths whose projection bounds the visible defect (crack lines; pothole and patch boundaries). */
+export function damageOutline(p: DamagePlacement): OutlinePath[] {
   switch (p.cls) {
     case 'D00':
     case 'D10':
-      return crackOutline(p);
+      return crackOutline(p).map((points) => ({ points, closed: false }));
     case 'D20':
-      return alligatorOutline(p);
+      return [{ points: alligatorOutline(p), closed: true }];
     case 'D40':
-      return potholeOutline(p);
+      return [{ points: potholeOutline(p), closed: true }];
   }
 }
 

@@ -8,7 +8,7 @@ import type { LabelledBox } from './labels.js';
 import { renderScene, type RenderedScene } from './render.js';
 
 /** Bump when the look or the labels change enough that a model should be retrained. */
-export const GENERATOR_VERSION = 'roadwatch-scene/1';
+export const GENERATOR_VERSION = 'roadwatch-scene/2';
 
 export const SEED_RANGES = {
   train: { first: 1, last: 99_999 },

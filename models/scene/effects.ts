@@ -9,8 +9,8 @@ import { skyColour } from './sky.js';
 
 const SUN_LEVEL: Record<SceneConditions['weather'], number> = { sun: 1.12, overcast: 0.95, wet: 0.85, haze: 1 };
 
-/** Lights the ground (every pixel with a finite distance at this point). */
-export function applyLighting(frame: Frame, raster: GroundRaster, shadow: Float32Array, conditions: SceneConditions, seed: number, roadOffsetM: number): void {
+/** Lights the ground (every pixel with a finite distance at this point); only the pavement gets wet sheen. */
+export function applyLighting(frame: Frame, raster: GroundRaster, shadow: Float32Array, conditions: SceneConditions, edges: [number, number], seed: number, roadOffsetM: number): void {
   const level = SUN_LEVEL[conditions.weather];
   const strength = conditions.shadowStrength;
   const wet = conditions.wetness;
@@ -24,8 +24,7 @@ export function applyLighting(frame: Frame, raster: GroundRaster, shadow: Float3
       let r = frame.r[idx]! * light * (1 - 0.06 * m * strength);
       let g = frame.g[idx]! * light;
       let b = frame.b[idx]! * light * (1 + 0.08 * m * strength);
-      if (wet > 0) {
-        raster.roadAt(i, v, q);
+      if (wet > 0 && raster.roadAt(i, v, q).x > edges[0] && q.x < edges[1]) {
         const puddle = smoothstep(0.5, 0.75, puddles.at(q.x * 0.8, (q.z + roadOffsetM) * 0.5));
         const dark = 1 - 0.4 * wet;
         // Reflections strengthen toward grazing angles (far away) and in puddles.

@@ -7,7 +7,6 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
 import { datasetManifest, prepareDatasetDirs, splitOfSeed } from './dataset.js';
 import type { WorkerReply } from './dataset-worker.js';
 
@@ -57,7 +56,6 @@ async function generate(args: Args): Promise<void> {
   const splits = new Set([splitOfSeed(seedStart), splitOfSeed(seedStart + count - 1)]);
   if (splits.size > 1) console.warn(`warning: seeds ${seedStart}..${seedStart + count - 1} cross split boundaries (${[...splits].join(', ')})`);
   await prepareDatasetDirs(out);
-  sharp.concurrency(1);
   const boxesPerClass = [0, 0, 0, 0];
   let imagesWithoutBoxes = 0;
   let next = 0;
@@ -106,7 +104,9 @@ async function generate(args: Args): Promise<void> {
   console.log(`wrote ${count} images to ${out} in ${seconds.toFixed(1)} s with ${workerCount} workers; boxes ${JSON.stringify(manifest.boxesPerClass)}, ${imagesWithoutBoxes} without boxes`);
 }
 
-generate(parse(process.argv.slice(2))).catch((error: unknown) => {
-  console.error(`model:data: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
-});
+Promise.resolve()
+  .then(() => generate(parse(process.argv.slice(2))))
+  .catch((error: unknown) => {
+    console.error(`model:data: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  });

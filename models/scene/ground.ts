@@ -29,6 +29,8 @@ export class GroundRaster {
   /** Metres of road covered by one pixel across (u) and along (v) the image, per row. */
   readonly footLat: Float32Array;
   readonly footLong: Float32Array;
+  /** A road distance just nearer than anything the image shows (the bottom edge, less a margin). */
+  readonly nearZ: number;
 
   constructor(
     readonly camera: PinholeCamera,
@@ -62,6 +64,8 @@ export class GroundRaster {
       this.footLong[v] = next ? Math.max(this.footLat[v]!, Math.abs(zc - (next.z0 + camera.cx * next.dz))) : 1e6;
     }
     this.firstRow = Math.min(first, height);
+    const bottom = height - 1;
+    this.nearZ = this.firstRow < height ? 0.95 * Math.min(this.z0[bottom]! - 0.5 * this.dz[bottom]!, this.z0[bottom]! + (width - 0.5) * this.dz[bottom]!) : 1;
   }
 
   /** Lateral offset of the lane centre at distance z. */
@@ -83,9 +87,9 @@ export class GroundRaster {
   }
 
   /**
-   * Ground pixels that can show any of the given road points (x, z pairs) plus a margin. Points too
-   * close to the camera are pulled to 0.5 m ahead, which still lands below the image, so the
-   * rectangle stays conservative.
+   * Ground pixels that can show any of the given road points (x, z pairs) plus a margin. Points nearer
+   * than the image shows are pulled forward to `nearZ` (just below the image), which keeps the
+   * rectangle conservative without blowing it up sideways.
    */
   boundsOf(points: ArrayLike<number>, marginPx = 2): PixelRect | null {
     let u0 = Infinity;
@@ -93,7 +97,7 @@ export class GroundRaster {
     let u1 = -Infinity;
     let v1 = -Infinity;
     for (let k = 0; k + 1 < points.length; k += 2) {
-      const p = this.project(points[k]!, Math.max(0.5, points[k + 1]!));
+      const p = this.project(points[k]!, Math.max(this.nearZ, points[k + 1]!));
       if (!p) continue;
       if (p.u < u0) u0 = p.u;
       if (p.u > u1) u1 = p.u;

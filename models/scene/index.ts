@@ -6,3 +6,4 @@ export { encodeDebugPng, encodeJpeg, encodePng } from './encode.js';
 export { DEFAULT_LABEL_RULES, type LabelledBox, type LabelRules } from './labels.js';
 export { renderScene, type RenderedScene, type SceneOptions } from './render.js';
 export { randomRoadLayout, type RoadLayout } from './road.js';
+export { GENERATOR_VERSION, sampleId, SEED_RANGES, splitOfSeed, yoloLabelText } from './dataset.js';

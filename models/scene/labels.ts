@@ -1,7 +1,7 @@
 // Label boxes: the projected outline of each defect, clipped to the image, dropped when the defect is
 // not really visible (too small, mostly outside the image, hidden behind roadside objects, or too faint
 // to see at its distance).
-import { DAMAGE_CLASSES, type DamageClass, type DamagePlacement } from './damage.js';
+import { DAMAGE_CLASSES, type DamageClass, type DamagePlacement, type OutlinePath } from './damage.js';
 import type { GroundRaster } from './ground.js';
 
 export interface LabelledBox {
@@ -17,7 +17,7 @@ export interface LabelRules {
   minSidePx: number;
   /** Shorter sides are padded (about the centre) to at least this. */
   minThinPx: number;
-  /** Fraction of the unclipped box that must lie inside the image. */
+  /** Share of the outline points that must project inside the image (long cracks may show less). */
   minInsideFraction: number;
   /** Drop when more than this fraction of the box is covered by roadside objects. */
   maxOccludedFraction: number;
@@ -41,33 +41,57 @@ export interface Visibility {
   occluded: Uint8Array;
 }
 
-export function labelFor(raster: GroundRaster, placement: DamagePlacement, outline: number[], seen: Visibility, rules: LabelRules = DEFAULT_LABEL_RULES): LabelledBox | null {
+export function labelFor(raster: GroundRaster, placement: DamagePlacement, outline: OutlinePath[], seen: Visibility, rules: LabelRules = DEFAULT_LABEL_RULES): LabelledBox | null {
   if (placement.zM > rules.maxDistanceM[placement.cls]) return null;
+  const { width, height } = raster;
   let x1 = Infinity;
   let y1 = Infinity;
   let x2 = -Infinity;
   let y2 = -Infinity;
-  for (let k = 0; k + 1 < outline.length; k += 2) {
-    const p = raster.project(outline[k]!, Math.max(0.3, outline[k + 1]!));
-    if (!p) continue;
+  const add = (x: number, z: number) => {
+    const p = raster.project(x, z);
+    if (!p) return;
     x1 = Math.min(x1, p.u);
     y1 = Math.min(y1, p.v);
     x2 = Math.max(x2, p.u);
     y2 = Math.max(y2, p.v);
+  };
+  // Cut each path where it passes out of view toward the camera, so the parts the image cannot show
+  // do not widen the box.
+  const near = raster.nearZ;
+  let inside = 0;
+  let total = 0;
+  for (const { points, closed } of outline) {
+    const n = points.length / 2;
+    for (let k = 0; k < n; k++) {
+      const x = points[2 * k]!;
+      const z = points[2 * k + 1]!;
+      total++;
+      if (z >= near) {
+        add(x, z);
+        const p = raster.project(x, z);
+        if (p && p.u >= 0 && p.u <= width && p.v >= 0 && p.v <= height) inside++;
+      }
+      if (k + 1 === n && !closed) break;
+      const nx = points[(2 * k + 2) % (2 * n)]!;
+      const nz = points[(2 * k + 3) % (2 * n)]!;
+      if (z < near !== nz < near) {
+        const t = (near - z) / (nz - z);
+        add(x + (nx - x) * t, near);
+      }
+    }
   }
-  if (!(x2 > x1) || !(y2 >= y1)) return null;
-  const { width, height } = raster;
-  const rawArea = Math.max(1, (x2 - x1) * Math.max(1, y2 - y1));
   const cx1 = Math.max(0, x1);
   const cy1 = Math.max(0, y1);
   const cx2 = Math.min(width, x2);
   const cy2 = Math.min(height, y2);
-  if (cx2 <= cx1 || cy2 < cy1) return null;
+  if (!(cx2 > cx1) || !(cy2 >= cy1)) return null;
   const scale = width / 640;
   const longSide = Math.max(cx2 - cx1, cy2 - cy1);
-  // A long crack running out of the image is still plainly visible; only a sliver of a small one is not.
-  const inside = ((cx2 - cx1) * Math.max(1, cy2 - cy1)) / rawArea;
-  if (inside < rules.minInsideFraction && (inside < rules.minInsideFraction / 2 || longSide < 40 * scale)) return null;
+  // Share of the outline inside the image. A long crack running out of the image is still plainly
+  // visible; only a sliver of a small defect is not.
+  const insideFraction = inside / Math.max(1, total);
+  if (insideFraction < rules.minInsideFraction && (insideFraction < rules.minInsideFraction / 2 || longSide < 40 * scale)) return null;
   if (longSide < rules.minSidePx) return null;
   if (seen.ink / (scale * scale) < rules.minInk) return null;
   const box = pad([cx1, cy1, cx2, cy2], rules.minThinPx, width, height);

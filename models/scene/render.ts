@@ -1,7 +1,7 @@
 // renderScene: one camera frame of a road with labelled damage, fully determined by its options.
 import { PinholeCamera, randomCamera, type CameraModel } from './camera.js';
 import { randomConditions, type SceneConditions } from './conditions.js';
-import { damageOutline, drawDamage, lateralHalfExtent, randomDamage, type DamagePlacement, type Surface } from './damage.js';
+import { damageOutline, drawDamage, lateralHalfExtent, randomDamage, type DamagePlacement, type OutlinePath, type Surface } from './damage.js';
 import { drawDistractor, roadDistractors } from './distractors.js';
 import { addSensorNoise, applyCamera, applyHaze, applyLighting, motionBlur } from './effects.js';
 import { Frame } from './frame.js';
@@ -11,6 +11,7 @@ import { deriveSeed, hashInts, Rng } from './random.js';
 import { paintGround, randomRoadLayout, roadEdges, type RoadLayout } from './road.js';
 import { paintRoadside, roadsideCasters, shadowMask } from './roadside.js';
 import { paintSky } from './sky.js';
+import { paintVehicles, shadeUnderVehicles, vehiclesAhead } from './vehicles.js';
 
 export interface SceneOptions {
   width: number;
@@ -63,20 +64,25 @@ export function renderScene(options: SceneOptions): RenderedScene {
   const camera = new PinholeCamera(cameraModel, width, height);
   const raster = new GroundRaster(camera, road.curvature);
   const frame = new Frame(width, height);
-  const surface: Surface = { frame, raster, scratch: new Float32Array(width * height) };
+  const sunAzimuth = (conditions.sunAzimuthDeg * Math.PI) / 180;
+  const sun = { x: Math.sin(sunAzimuth), z: Math.cos(sunAzimuth), strength: Math.min(1, conditions.shadowStrength / 0.6) };
+  const surface: Surface = { frame, raster, scratch: new Float32Array(width * height), sun };
 
   paintGround(frame, raster, road, seed, roadOffsetM);
   for (const d of roadDistractors(seed, road, conditions.distractorDensity, roadOffsetM, damage)) drawDistractor(surface, d);
+  const vehicles = vehiclesAhead(seed, road);
+  shadeUnderVehicles(surface, vehicles);
   const before = frame.g.slice();
   const outlines = damage.map((p) => damageOutline(p));
   damage.forEach((p) => drawDamage(surface, p));
   const inks = outlines.map((outline) => inkWithin(raster, outline, before, frame.g));
 
   const casters = roadsideCasters(seed, edges, conditions.shadowDensity, roadOffsetM);
-  applyLighting(frame, raster, shadowMask(raster, casters, conditions, seed, roadOffsetM), conditions, seed, roadOffsetM);
+  applyLighting(frame, raster, shadowMask(raster, casters, conditions, seed, roadOffsetM), conditions, edges, seed, roadOffsetM);
   paintSky(frame, camera, conditions, seed);
   const occluded = new Uint8Array(width * height);
   paintRoadside(frame, raster, casters, conditions, occluded, seed);
+  paintVehicles(frame, raster, vehicles, conditions, occluded);
   applyHaze(frame, conditions);
   applyCamera(frame, conditions);
   motionBlur(frame, conditions.motionBlurPx, conditions.motionBlurAxis);
@@ -98,8 +104,8 @@ function fitOnRoad(p: DamagePlacement, [left, right]: [number, number]): DamageP
 }
 
 /** Summed visible relative change of the albedo inside the projected outline's bounds. */
-function inkWithin(raster: GroundRaster, outline: number[], before: Float32Array, after: Float32Array): number {
-  const rect = raster.boundsOf(outline, 3);
+function inkWithin(raster: GroundRaster, outline: OutlinePath[], before: Float32Array, after: Float32Array): number {
+  const rect = raster.boundsOf(outline.flatMap((path) => path.points), 3);
   if (!rect) return 0;
   let ink = 0;
   for (let v = rect.v0; v < rect.v1; v++) {

@@ -27,7 +27,11 @@ export interface RoadLayout {
   dashPhaseM: number;
   /** 1/m, + bends right. */
   curvature: number;
-  /** Mean asphalt grey level (0–1). */
+  /** Asphalt, or concrete slabs with straight joints (which must not be taken for cracks). */
+  surface: 'asphalt' | 'concrete';
+  /** Concrete slab length between transverse joints. */
+  slabM: number;
+  /** Mean surface grey level (0–1). */
   asphaltTone: number;
   /** Per-channel tint of the asphalt (small multipliers around 1). */
   asphaltTint: [number, number, number];
@@ -35,13 +39,16 @@ export interface RoadLayout {
   coarseness: number;
   /** Wheel-path darkening (+) or polish (−). */
   wheelPathContrast: number;
+  /** Darkening of the oil-dripped band down each lane's centre. */
+  centreStain: number;
   verge: 'grass' | 'dirt' | 'kerb';
   /** Colour of the grass or dirt beside the road. */
   vergeColour: [number, number, number];
 }
 
 export function randomRoadLayout(rng: Rng, overrides: Partial<RoadLayout> = {}): RoadLayout {
-  const tone = rng.range(0.22, 0.46);
+  const concrete = rng.chance(0.12);
+  const tone = concrete ? rng.range(0.48, 0.62) : rng.range(0.22, 0.46);
   const warm = rng.normal(0, 0.03);
   const verge = rng.weighted<RoadLayout['verge']>([['grass', 0.6], ['dirt', 0.2], ['kerb', 0.2]]);
   const dry = rng.range(0.8, 1.15);
@@ -60,10 +67,13 @@ export function randomRoadLayout(rng: Rng, overrides: Partial<RoadLayout> = {}):
     gapM: rng.range(4, 10),
     dashPhaseM: rng.range(0, 20),
     curvature: rng.chance(0.4) ? rng.normal(0, 0.003) : 0,
+    surface: concrete ? 'concrete' : 'asphalt',
+    slabM: rng.range(4, 6),
     asphaltTone: tone,
     asphaltTint: [1 + warm, 1, 1 - warm * 1.2],
-    coarseness: rng.range(0.05, 0.14),
+    coarseness: concrete ? rng.range(0.03, 0.06) : rng.range(0.05, 0.14),
     wheelPathContrast: rng.range(-0.06, 0.1),
+    centreStain: rng.chance(0.5) ? rng.range(0.02, 0.1) : 0,
     verge,
     vergeColour: verge === 'dirt' ? [0.44 * dry, 0.38 * dry, 0.29 * dry] : [0.2 + 0.2 * grassDry, 0.33 + 0.05 * grassDry, 0.13 + 0.08 * grassDry],
   };
@@ -123,6 +133,7 @@ export function paintGround(frame: Frame, raster: GroundRaster, layout: RoadLayo
   const fine = new ValueNoise(deriveSeed(seed, 'asphalt-fine'));
   const wearNoise = new ValueNoise(deriveSeed(seed, 'marking-wear'), 7);
   const grainSeed = deriveSeed(seed, 'grain');
+  const concrete = layout.surface === 'concrete';
   const lines = roadLines(layout);
   const [leftEdge, rightEdge] = roadEdges(layout);
   const w = layout.laneWidthM;
@@ -139,7 +150,7 @@ export function paintGround(frame: Frame, raster: GroundRaster, layout: RoadLayo
     const fl = raster.footLat[v]!;
     const fL = raster.footLong[v]!;
     const fp = Math.sqrt(fl * fL);
-    const grainFade = clamp01((0.012 - fp) / 0.006);
+    const grainFade = clamp01((0.014 - fp) / 0.007);
     const x0 = raster.x0[v]!;
     const dx = raster.dx[v]!;
     const z0 = raster.z0[v]!;
@@ -166,14 +177,23 @@ export function paintGround(frame: Frame, raster: GroundRaster, layout: RoadLayo
         continue;
       }
 
-      let tone = layout.asphaltTone * (1 + 0.08 * large + layout.coarseness * 2 * fine.fbm(x, zt, 0.05, 3, fp));
-      if (grainFade > 0) tone *= 1 + grainFade * layout.coarseness * (hash3Unit(Math.floor(x * 150), Math.floor(zt * 150), grainSeed) - 0.5);
+      // Gentle mottling at ~30 cm, then aggregate grain at 1–2 cm that only shows up close.
+      let tone = layout.asphaltTone * (1 + 0.08 * large + 0.1 * fine.fbm(x, zt, 0.3, 2, fp) + layout.coarseness * 1.6 * fine.fbm(x + 17, zt, 0.024, 2, fp));
+      if (grainFade > 0) tone *= 1 + grainFade * layout.coarseness * 2 * (hash3Unit(Math.floor(x * 140), Math.floor(zt * 140), grainSeed) - 0.5);
       // Wheel paths sit ~0.85 m either side of each lane's centre.
       const inLane = x - w * Math.round(x / w);
       const path = Math.abs(Math.abs(inLane) - 0.85);
       if (path < 0.45) {
         const t = 1 - (path * path) / 0.2025;
         tone *= 1 - layout.wheelPathContrast * t * t;
+      }
+      if (inLane < 0.45 && inLane > -0.45) tone *= 1 - layout.centreStain * (1 - (inLane * inLane) / 0.2025) * (0.5 + large);
+      if (concrete) {
+        // Sawn joints: across the road every slab, and along each lane boundary.
+        const phase = (((zt % layout.slabM) + layout.slabM) % layout.slabM) - layout.slabM / 2;
+        const across = bandCoverage(Math.abs(phase) - layout.slabM / 2, 0.012, Math.max(fL, 1e-3));
+        const along = bandCoverage(Math.abs(inLane) - w / 2, 0.012, fl);
+        tone *= 1 - 0.55 * Math.max(across, along);
       }
       let r = tone * tr;
       let g = tone * tg;

@@ -174,7 +174,7 @@ function drawCanopy(frame: Frame, raster: GroundRaster, caster: Caster, foliage:
       if (du * du + dv * dv > edge * edge) continue;
       const idx = v * frame.width + i;
       if (frame.depth[idx]! < caster.zM) continue;
-      const leaf = foliage.at(off + (du * caster.radiusM) / 0.25, (dv * caster.radiusM) / 0.25);
+      const leaf = foliage.fbm(off + du * caster.radiusM, dv * caster.radiusM, 0.6, 3, caster.radiusM / rPx) * 0.5 + 0.5;
       const s = lit * (0.45 + 0.7 * leaf) * (1 - 0.35 * dv);
       frame.set(idx, 0.17 * s, 0.25 * s, 0.1 * s);
       frame.depth[idx] = caster.zM;

@@ -41,21 +41,23 @@ function paintBackground(frame: Frame, camera: PinholeCamera, seed: number): voi
   const rng = new Rng(deriveSeed(seed, 'background'));
   const profile = new ValueNoise(deriveSeed(seed, 'skyline'), 6);
   const leaves = new ValueNoise(deriveSeed(seed, 'treeline'), 6);
-  const distanceM = rng.range(70, 250);
-  const heightM = rng.range(4, 18);
-  const roughness = rng.range(0.3, 1);
-  const hue: [number, number, number] = rng.chance(0.7) ? [0.16, 0.22, 0.12] : [0.3, 0.3, 0.3];
+  const trees = rng.chance(0.7);
+  // A tree line at the edge of the fields, or low hills farther away.
+  const distanceM = trees ? rng.range(70, 250) : rng.range(300, 900);
+  const heightM = trees ? rng.range(4, 18) : rng.range(15, 60);
+  const roughness = trees ? rng.range(0.3, 1) : rng.range(0, 0.15);
+  const hue: [number, number, number] = trees ? [0.16, 0.22, 0.12] : [0.3, 0.34, 0.3];
   const { width, height, focalPx, horizonV } = camera;
   const yaw = (camera.model.yawDeg * Math.PI) / 180;
   for (let i = 0; i < width; i++) {
     // Anchor the skyline to the direction of view so it does not slide when the camera yaws.
     const azimuth = Math.atan((i + 0.5 - camera.cx) / focalPx) + yaw;
-    const h = heightM * (0.35 + 0.65 * (profile.at(azimuth * 6, 0.5) * (1 - roughness * 0.5) + profile.at(azimuth * 60, 3.5) * roughness * 0.5));
+    const h = heightM * (0.35 + 0.65 * (profile.at(azimuth * 6, 0.5) * (1 - roughness * 0.5) + (profile.fbm(azimuth, 3.5, 1 / 40, 3, 1e-4) + 0.5) * roughness * 0.5));
     const top = Math.max(0, Math.floor(horizonV - (focalPx * h) / distanceM));
     for (let v = top; v < height; v++) {
       const idx = v * width + i;
       if (frame.depth[idx]! < distanceM) break;
-      const shade = 0.7 + 0.6 * leaves.at(i / 3, v / 3);
+      const shade = trees ? 0.7 + 0.6 * leaves.at(i / 3, v / 3) : 0.9 + 0.2 * leaves.at(i / 20, v / 6);
       frame.set(idx, hue[0] * shade, hue[1] * shade, hue[2] * shade);
       frame.depth[idx] = distanceM;
     }
