@@ -1,5 +1,7 @@
 """road-damage-tiny: a small anchor-free YOLOv8-style detector (conv/BN/SiLU, C2f blocks, SPPF,
-PAN neck, decoupled heads at strides 8/16/32). Boxes are ltrb distances from each anchor point.
+PAN neck, decoupled heads at strides 8/16/32). Each anchor point predicts a box centre offset and
+size in strides (not ltrb distances, which force the box to contain the anchor: a 1–2 px thin crack
+or distant pothole lying between anchor rows could then never be boxed).
 
 Run `python3 model.py` to print the parameter count and CPU forward time at batch 1.
 """
@@ -70,7 +72,7 @@ class Head(nn.Module):
 
     def __init__(self, c, ch, nc):
         super().__init__()
-        self.box = nn.Sequential(Conv(c, ch, 3), Conv(ch, ch, 3), nn.Conv2d(ch, 4, 1))
+        self.box = nn.Sequential(Conv(c, ch, 3), Conv(ch, ch, 3), nn.Conv2d(ch, 4, 1))  # dx, dy, w, h
         self.cls = nn.Sequential(Conv(c, ch, 3), Conv(ch, ch, 3), nn.Conv2d(ch, nc, 1))
 
     def forward(self, x):
@@ -81,7 +83,7 @@ class Detector(nn.Module):
     """forward(x) in training mode returns raw per-level maps [B, 4+nc, H, W];
     in eval mode (or with decode=True) returns [B, 4+nc, N]: cx, cy, w, h in input pixels + class scores."""
 
-    def __init__(self, nc=4, w=(16, 32, 64, 96, 160), n=(1, 2, 2, 1), head_ch=48):
+    def __init__(self, nc=4, w=(16, 24, 48, 96, 160), n=(1, 2, 2, 1), head_ch=32):
         super().__init__()
         self.nc, self.strides = nc, STRIDES
         self.stem = Conv(3, w[0], 3, 2)                                    # /2
@@ -103,7 +105,7 @@ class Detector(nn.Module):
         for h, s in zip(self.heads, self.strides):
             # class prior ~0.01 per anchor, scaled a little with anchor density (as in YOLOv8)
             h.cls[-1].bias.data.fill_(math.log(5 / self.nc / (320 / s) ** 2))
-            h.box[-1].bias.data.fill_(1.0)
+            h.box[-1].bias.data.copy_(torch.tensor([0.0, 0.0, 1.0, 1.0]))
 
     def features(self, x):
         p3 = self.s3(self.s2(self.stem(x)))
@@ -126,10 +128,9 @@ class Detector(nn.Module):
         """Per-level maps → [B, 4+nc, N] with cx, cy, w, h in input pixels and sigmoid scores."""
         pts, strides = anchor_points(maps, self.strides)
         raw = torch.cat([m.flatten(2) for m in maps], 2)  # B, 4+nc, N
-        ltrb = F.softplus(raw[:, :4]) * strides          # distances in pixels
-        x1y1 = pts - ltrb[:, :2]
-        x2y2 = pts + ltrb[:, 2:]
-        return torch.cat([(x1y1 + x2y2) / 2, x2y2 - x1y1, raw[:, 4:].sigmoid()], 1)
+        xy = pts + raw[:, :2] * strides
+        wh = F.softplus(raw[:, 2:4]) * strides
+        return torch.cat([xy, wh, raw[:, 4:].sigmoid()], 1)
 
 
 def anchor_points(maps, strides):
