@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError } from '@roadwatch/shared';
+import { addDetectCommand } from './detect.js';
 import { addGpsCommand } from './gps.js';
 import type { CliIo } from './io.js';
 import { queueCommand } from './queue.js';
@@ -55,6 +56,7 @@ export function buildProgram(io: CliIo, deps: CliDeps, setExitCode: (code: numbe
       setExitCode(await runCommand(cmd.optsWithGlobals<{ config?: string }>(), io, deps.loadCreateAgent));
     });
 
+  addDetectCommand(program, io, setExitCode);
   addGpsCommand(program, io, setExitCode);
 
   return program;

@@ -54,7 +54,7 @@ export async function annotateImage(image: ImageInput, detections: readonly Dete
 
 async function decode(image: ImageInput, maxPixels: number): Promise<Canvas> {
   const input = Buffer.isBuffer(image)
-    ? sharp(image, { limitInputPixels: maxPixels })
+    ? sharp(image, { limitInputPixels: maxPixels, autoOrient: true }) // as the detector decodes it: boxes are in the upright frame
     : sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
   const { data, info } = await input.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
@@ -69,7 +69,10 @@ export async function drawDetections(canvas: Canvas, detections: readonly Detect
   const order = [...detections].sort((a, b) => a.confidence - b.confidence); // the most confident on top
   for (const d of order) strokeRect(canvas, d.box, thickness, classColour(d.classIndex));
   const render = await textRenderer(mode);
-  for (const d of order) {
+  const placed: Rect[] = [];
+  for (const d of [...order].reverse()) {
+    // The most confident label first, so it gets its place at the box corner; a label that would
+    // cover one already placed moves down below it (two classes on one spot stay readable).
     const colour = classColour(d.classIndex);
     const mask = await render(labelText(d), textPx);
     const w = mask.width + 2 * pad;
@@ -77,10 +80,23 @@ export async function drawDetections(canvas: Canvas, detections: readonly Detect
     const [x1, y1] = [Math.round(d.box[0]), Math.round(d.box[1])];
     const x = clamp(x1 - Math.floor(thickness / 2), 0, Math.max(0, canvas.width - w));
     const above = y1 - Math.floor(thickness / 2) - h;
-    const y = above >= 0 ? above : clamp(y1 + Math.ceil(thickness / 2), 0, Math.max(0, canvas.height - h)); // inside the box at the top edge
+    let y = above >= 0 ? above : clamp(y1 + Math.ceil(thickness / 2), 0, Math.max(0, canvas.height - h)); // inside the box at the top edge
+    for (let tries = 0; tries < 8; tries++) {
+      const hit = placed.find((r) => x < r.x + r.w && r.x < x + w && y < r.y + r.h && r.y < y + h);
+      if (!hit || hit.y + hit.h + h > canvas.height) break;
+      y = hit.y + hit.h;
+    }
+    placed.push({ x, y, w, h });
     fillRect(canvas, x, y, w, h, colour);
     blendMask(canvas, mask, x + pad, y + Math.floor(pad / 2), luminance(colour) > 140 ? [0, 0, 0] : [255, 255, 255]);
   }
+}
+
+interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
 }
 
 function clamp(v: number, lo: number, hi: number): number {
