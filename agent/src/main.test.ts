@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Status } from '@roadwatch/shared';
 import { createAgent } from './main.js';
 import { sampleEvents } from './outbox/testing/sample-events.js';
 import { FakeHub } from './uplink/testing/fake-hub.js';
@@ -31,5 +32,40 @@ describe('createAgent', () => {
     await agent.stop();
     expect(agent.uplink.uplinkState).toBe('stopped');
     expect(() => agent.outbox.stats()).toThrow();
+  });
+
+  it('keeps syncing when the camera and GPS are missing, and reports both faults with their fixes in the status', async () => {
+    const hub = await FakeHub.start();
+    cleanups.push(() => hub.close());
+    const root = mkdtempSync(join(tmpdir(), 'roadwatch-agent-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const statuses: Status[] = [];
+    await new Promise<void>((resolve) =>
+      hub.broker.subscribe('roadwatch/v1/devices/+/status', (packet, done) => {
+        statuses.push(JSON.parse(packet.payload.toString()) as Status);
+        done();
+      }, resolve),
+    );
+    const { logger } = memoryLogger('silent');
+    const config = testConfig({
+      hubUrl: hub.url,
+      dataDir: join(root, 'agent'),
+      uplink: { statusIntervalMs: 1_000 },
+      camera: { source: 'file', path: join(root, 'missing.mkv'), restartMinMs: 100, restartMaxMs: 500 },
+      gps: { source: 'serial', port: join(root, 'ttyMissing'), reopenMinMs: 100, reopenMaxMs: 500 },
+    });
+    const agent = createAgent(config, { logger });
+    cleanups.push(() => agent.stop());
+    await agent.start();
+    agent.outbox.append(sampleEvents(20));
+    agent.uplink.notify();
+    await waitFor('outbox drained', () => agent.outbox.stats().depth === 0);
+    expect(hub.storedCount).toBe(20);
+    await waitFor('a status naming both faults', () => statuses.some((s) => s.sensors?.camera === 'fault' && s.sensors?.gps === 'fault'), 10_000);
+    const status = statuses.findLast((s) => s.sensors?.camera === 'fault')!;
+    expect(status.sensors?.detector).toBe('ok');
+    expect(status.faults?.find((f) => f.startsWith('camera:'))).toMatch(/missing\.mkv.*No such file or directory/);
+    expect(status.faults?.find((f) => f.startsWith('gps:'))).toMatch(/ttyMissing/);
+    await agent.stop();
   });
 });

@@ -81,6 +81,9 @@ export type Ack = z.infer<typeof AckSchema>;
 
 export const DeviceStateSchema = z.enum(['online', 'offline']);
 
+export const SensorStateSchema = z.enum(['ok', 'degraded', 'fault', 'absent']);
+export type SensorState = z.infer<typeof SensorStateSchema>;
+
 /** Health the agent publishes (retained); its last will is the minimal `{"v":1,"state":"offline"}`. */
 export const StatusSchema = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
@@ -92,7 +95,9 @@ export const StatusSchema = z.strictObject({
   oldestUnsyncedAgeS: z.number().nonnegative().nullable().optional(),
   lastAckAt: IsoTimestamp.nullable().optional(),
   evictedTotal: z.number().int().nonnegative().optional(),
-  sensors: z.record(z.string(), z.enum(['ok', 'degraded', 'fault', 'absent'])).optional(),
+  sensors: z.record(z.string(), SensorStateSchema).optional(),
+  /** One line per sensor that is not ok: what is wrong and what to do (`camera: /dev/video0: No such file or directory — …`). */
+  faults: z.array(z.string().max(500)).max(16).optional(),
 });
 export type Status = z.infer<typeof StatusSchema>;
 

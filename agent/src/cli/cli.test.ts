@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,36 +7,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AgentConfig } from '../config/schema.js';
 import { outboxPath } from '../outbox/paths.js';
 import { sampleEvent } from '../outbox/testing/sample-events.js';
-import type { CliIo } from './io.js';
 import { runCli } from './program.js';
+import { fakeIo as makeFakeIo, type FakeIo } from './testing/fake-io.js';
 import type { AgentHandle, CreateAgent } from './run.js';
 
 const NOW = Date.UTC(2026, 10, 22, 9, 0, 0);
 let dir: string;
 let dataDir: string;
 
-interface FakeIo extends CliIo {
-  out: () => string;
-  err: () => string;
-  exits: number[];
-  signals: EventEmitter;
-}
-
 function fakeIo(env: NodeJS.ProcessEnv = { ROADWATCH_DATA: dataDir }, clock = () => NOW): FakeIo {
-  let out = '';
-  let err = '';
-  const exits: number[] = [];
-  return {
-    stdout: { write: (s: string) => void (out += s) },
-    stderr: { write: (s: string) => void (err += s) },
-    env,
-    clock,
-    signals: new EventEmitter(),
-    exit: (code) => void exits.push(code),
-    out: () => out,
-    err: () => err,
-    exits,
-  };
+  return makeFakeIo(env, clock);
 }
 
 function eventsFile(lines: string[]): string {
@@ -97,7 +76,7 @@ describe('roadwatch replay', () => {
   it('a usage error exits 2', async () => {
     const io = fakeIo();
     expect(await runCli(['replay'], io)).toBe(2);
-    expect(io.err()).toContain("required option '--events <file>' not specified");
+    expect(io.err()).toBe('roadwatch: give one of --video FILE and --frames DIR — with --nmea FILE for the drive’s GPS log\n');
   });
 });
 

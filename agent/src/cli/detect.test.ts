@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { potholeFixture } from '../../../models/scene/fixtures.js';
 import { classColour } from '../detect/annotate.js';
 import { defaultModelPath } from '../detect/model-path.js';
-import type { CliIo } from './io.js';
 import { runCli } from './program.js';
+import { fakeIo as makeFakeIo } from './testing/fake-io.js';
 
 // A real ONNX model run by the real engine: it outputs a fixed tensor whatever the picture, so the
 // boxes are known by hand (see agent/src/detect/testing/fixtures/make-fixtures.py). On a 1280×720
@@ -24,21 +23,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function fakeIo(env: NodeJS.ProcessEnv = { ROADWATCH_LOG_LEVEL: 'warn' }) {
-  let out = '';
-  let err = '';
-  const io: CliIo & { out: () => string; err: () => string } = {
-    stdout: { write: (s: string) => void (out += s) },
-    stderr: { write: (s: string) => void (err += s) },
-    env,
-    clock: Date.now,
-    signals: new EventEmitter(),
-    exit: () => {},
-    out: () => out,
-    err: () => err,
-  };
-  return io;
-}
+const fakeIo = (env: NodeJS.ProcessEnv = { ROADWATCH_LOG_LEVEL: 'warn' }) => makeFakeIo(env);
 
 async function image(name: string, background = GREY, format: 'jpeg' | 'png' = 'jpeg'): Promise<string> {
   const file = join(dir, name);
@@ -73,7 +58,7 @@ describe('roadwatch detect', () => {
     const code = await runCli(['detect', road, empty, text, truncated, white, second, join(dir, 'missing.jpg'), '--model', FIXTURE, '--out', out], io);
     expect(code, io.err()).toBe(1);
     const lines = io.out().split('\n');
-    expect(lines[0]).toMatch(/^model fixture-v8@1 \(sha256 [0-9a-f]{12}…\), yolov8 layout, input 320×320, cpu × 2 threads$/);
+    expect(lines[0]).toMatch(/^model fixture-v8@1 \(sha256 [0-9a-f]{12}…\), yolov8 layout, input 320×320, cpu × \d+ threads?$/);
     expect(io.out()).toMatch(new RegExp(`${road.slice(-30)}\\s+D40\\s+0\\.90\\s+560 320 720 400\\s+\\d+\\.\\d\\n`));
     expect(io.out()).toMatch(/\n\s+D00\s+0\.50\s+560 320 720 400\n/);
     expect(io.out()).toMatch(/\n\s+D20\s+0\.40\s+0 40 200 200\n/);

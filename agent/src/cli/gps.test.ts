@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,29 +6,9 @@ import { fixJson } from '../gps/fix.js';
 import { corpusDir, parseLog } from '../gps/testing/gpsd-chk.js';
 import { sampleDrive } from '../gps/testing/nmea-samples.js';
 import { PtyPair } from '../gps/testing/pty.js';
-import type { CliIo } from './io.js';
 import { runCli } from './program.js';
+import { fakeIo } from './testing/fake-io.js';
 
-interface FakeIo extends CliIo {
-  out: () => string;
-  err: () => string;
-  signals: EventEmitter;
-}
-
-function fakeIo(env: NodeJS.ProcessEnv = {}): FakeIo {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => void (out += s) },
-    stderr: { write: (s: string) => void (err += s) },
-    env,
-    clock: Date.now,
-    signals: new EventEmitter(),
-    exit: () => {},
-    out: () => out,
-    err: () => err,
-  };
-}
 
 let dir: string;
 beforeEach(() => {

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UserError } from '@roadwatch/shared';
-import { fixJson, hasPosition, type Fix } from '../gps/fix.js';
+import { fixJson, hasPosition, type Fix, type FixJson } from '../gps/fix.js';
+import { createGpsSource } from '../gps/create-gps-source.js';
 import type { GpsSource, GpsStatus } from '../gps/gps-source.js';
-import { GpsdSource } from '../gps/gpsd-source.js';
 import { NmeaReader, type NmeaStats } from '../gps/nmea-reader.js';
-import { SerialGpsSource } from '../gps/serial-gps-source.js';
 import { createLogger } from '../logger.js';
+import { ControlClient } from '../control/client.js';
+import type { GpsStreamLine } from '../control/gps-stream.js';
 import { loadFieldConfig } from './config.js';
 import type { CliIo } from './io.js';
 
@@ -18,6 +19,9 @@ export interface GpsOptions {
   gpsd?: string | true;
   seconds?: number;
   json?: boolean;
+  watch?: boolean;
+  /** --no-sentences: fixes only with --watch. */
+  sentences?: boolean;
 }
 
 /** Registers `roadwatch gps` (called from program.ts). */
@@ -30,8 +34,10 @@ export function addGpsCommand(program: Command, io: CliIo, setExitCode: (code: n
     .option('--baud <rate>', 'baud rate for --port (default: gps.baud, 9600)', parsePositiveInt)
     .option('--gpsd [host:port]', 'read fixes from gpsd (default 127.0.0.1:2947)')
     .option('--seconds <n>', 'stop after n seconds (live reading; default: until Ctrl-C)', parsePositiveNumber)
-    .option('--json', 'one JSON object per fix: time, lat, lon, altM, mode, sats, hdop, speedKmh, courseDeg')
-    .addHelpText('after', '\nExit code: 0 when at least one fix had a position, 1 when none did, 2 when nothing could be read.')
+    .option('--watch', 'watch the running service’s receiver (the service owns the port): its fixes and raw sentences, live')
+    .option('--no-sentences', 'with --watch: fixes only, without the raw sentences')
+    .option('--json', 'one JSON object per fix: time, lat, lon, altM, mode, sats, hdop, speedKmh, courseDeg (with --watch: the service’s stream lines, {"type":"fix"|"sentence"|"status"|"hello",…})')
+    .addHelpText('after', '\nExit code: 0 when at least one fix had a position, 1 when none did, 2 when nothing could be read (or, with --watch, the service is not running).')
     .action(async (_opts, cmd: Command) => {
       setExitCode(await gpsCommand(cmd.optsWithGlobals<GpsOptions>(), io));
     });
@@ -51,9 +57,10 @@ function parsePositiveNumber(value: string): number {
 
 /** `roadwatch gps`: exit 0 when a fix had a position, 1 when none did, 2 when nothing could be read. */
 export async function gpsCommand(options: GpsOptions, io: CliIo): Promise<number> {
-  const chosen = [options.nmea !== undefined, options.port !== undefined, options.gpsd !== undefined].filter(Boolean).length;
-  if (chosen > 1) throw new UserError('choose one of --nmea, --port and --gpsd');
+  const chosen = [options.nmea !== undefined, options.port !== undefined, options.gpsd !== undefined, options.watch === true].filter(Boolean).length;
+  if (chosen > 1) throw new UserError(options.watch ? 'choose one of --nmea, --port, --gpsd and --watch (it shows the receiver the service reads)' : 'choose one of --nmea, --port and --gpsd');
   const printer = new FixPrinter(io, options.json === true);
+  if (options.watch) return watchService(options, io, printer);
   if (options.nmea !== undefined) return parseFile(options.nmea, io, printer);
   return readLive(options, io, printer);
 }
@@ -72,18 +79,63 @@ function parseFile(file: string, io: CliIo, printer: FixPrinter): number {
   return printer.positions > 0 ? 0 : 1;
 }
 
+/** `--watch`: the running service's fixes and sentences, from its control endpoint, until Ctrl-C or --seconds. */
+async function watchService(options: GpsOptions, io: CliIo, printer: FixPrinter): Promise<number> {
+  const client = ControlClient.forConfig(loadFieldConfig(options.config, io.env));
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  const timer = options.seconds ? setTimeout(stop, options.seconds * 1000) : undefined;
+  io.signals.on('SIGINT', stop);
+  io.signals.on('SIGTERM', stop);
+  let sentences = 0;
+  let source = 'the service’s GPS';
+  try {
+    const how = await client.stream(
+      '/gps/stream',
+      (text) => {
+        let line: GpsStreamLine;
+        try {
+          line = JSON.parse(text) as GpsStreamLine;
+        } catch {
+          return;
+        }
+        if (line.type === 'sentence') sentences += 1;
+        if (options.json) {
+          if (line.type !== 'sentence' || options.sentences !== false) io.stdout.write(`${text}\n`);
+          if (line.type === 'fix') printer.count += 1;
+          if (line.type === 'fix' && line.fix.mode >= 2 && line.fix.lat !== null) printer.positions += 1;
+          return;
+        }
+        if (line.type === 'hello') {
+          source = line.gps;
+          io.stderr.write(`watching ${line.gps} in the running service (${line.message})${options.seconds ? ` for ${options.seconds} s` : ''} — Ctrl-C to stop\n`);
+          printer.header();
+        } else if (line.type === 'fix') printer.fixJson(line.fix);
+        else if (line.type === 'sentence' && options.sentences !== false) io.stdout.write(`  ${line.line}\n`);
+        else if (line.type === 'status') io.stderr.write(`gps: ${line.message}\n`);
+        else if (line.type === 'dropped') io.stderr.write(`(${line.lines} lines skipped: the terminal reads slower than the receiver sends)\n`);
+      },
+      abort.signal,
+    );
+    if (how === 'ended') io.stderr.write('the service closed the stream (stopping?)\n');
+  } finally {
+    clearTimeout(timer);
+    io.signals.off('SIGINT', stop);
+    io.signals.off('SIGTERM', stop);
+  }
+  io.stderr.write(`${source}: ${sentences} lines, ${printer.count} fixes (${printer.positions} with a position)\n`);
+  return printer.positions > 0 ? 0 : 1;
+}
+
 async function readLive(options: GpsOptions, io: CliIo, printer: FixPrinter): Promise<number> {
   const config = loadFieldConfig(options.config, io.env).gps;
   const logger = createLogger({ level: 'silent', destination: io.stderr });
-  const timing = { noDataAfterMs: config.noDataS * 1000, noFixAfterMs: config.noFixS * 1000 };
   const useGpsd = options.gpsd !== undefined || (options.port === undefined && config.source === 'gpsd');
-  let source: GpsSource & { stats?: () => NmeaStats };
-  if (useGpsd) {
-    const [host, port] = typeof options.gpsd === 'string' ? parseHostPort(options.gpsd) : [config.gpsdHost, config.gpsdPort];
-    source = new GpsdSource({ host, port, logger, ...timing, reconnectMinMs: config.reopenMinMs, reconnectMaxMs: config.reopenMaxMs });
-  } else {
-    source = new SerialGpsSource({ port: options.port ?? config.port, baud: options.baud ?? config.baud, logger, ...timing, reopenMinMs: config.reopenMinMs, reopenMaxMs: config.reopenMaxMs });
-  }
+  const [gpsdHost, gpsdPort] = typeof options.gpsd === 'string' ? parseHostPort(options.gpsd) : [config.gpsdHost, config.gpsdPort];
+  const source: GpsSource & { stats?: () => NmeaStats } = createGpsSource(
+    useGpsd ? { ...config, source: 'gpsd', gpsdHost, gpsdPort } : { ...config, source: 'serial', port: options.port ?? config.port, baud: options.baud ?? config.baud },
+    { logger },
+  );
 
   source.onFix((fix) => printer.fix(fix));
   let lastMessage = '';
@@ -151,10 +203,25 @@ class FixPrinter {
       this.io.stdout.write(`${JSON.stringify(fixJson(fix))}\n`);
       return;
     }
-    if (!this.headed) {
-      this.io.stdout.write(`${row(['time (UTC)', 'fix', 'lat', 'lon', 'alt m', 'sats', 'hdop', 'km/h', 'course'])}\n`);
-      this.headed = true;
-    }
+    this.row(fix);
+  }
+
+  /** A fix as the service streams it (the `--json` fields). */
+  fixJson(fix: FixJson): void {
+    this.count += 1;
+    if (fix.mode >= 2 && fix.lat !== null && fix.lon !== null) this.positions += 1;
+    this.row({ ...fix, timeOfDay: null });
+  }
+
+  /** The table's header, once. */
+  header(): void {
+    if (this.headed || this.json) return;
+    this.io.stdout.write(`${row(['time (UTC)', 'fix', 'lat', 'lon', 'alt m', 'sats', 'hdop', 'km/h', 'course'])}\n`);
+    this.headed = true;
+  }
+
+  private row(fix: Pick<Fix, 'time' | 'timeOfDay' | 'lat' | 'lon' | 'altM' | 'mode' | 'sats' | 'hdop' | 'speedKmh' | 'courseDeg'>): void {
+    this.header();
     const n = (v: number | null, digits: number) => (v === null ? '—' : v.toFixed(digits));
     this.io.stdout.write(
       `${row([fix.time ?? (fix.timeOfDay ? `(no date) ${fix.timeOfDay}` : '—'), MODE[fix.mode], n(fix.lat, 7), n(fix.lon, 7), n(fix.altM, 1), fix.sats === null ? '—' : String(fix.sats), n(fix.hdop, 2), n(fix.speedKmh, 1), n(fix.courseDeg, 1)])}\n`,

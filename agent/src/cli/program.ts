@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { UserError } from '@roadwatch/shared';
+import { addCameraCommand } from './camera.js';
 import { addDetectCommand } from './detect.js';
 import { addGpsCommand } from './gps.js';
+import { addDoctorCommand } from './doctor.js';
 import type { CliIo } from './io.js';
-import { queueCommand } from './queue.js';
+import { addStatusCommand } from './status.js';
+import { addSyncCommand } from './sync.js';
+import { queueCommand, queueExportCommand, queueListCommand, type QueueExportOptions, type QueueListOptions } from './queue.js';
 import { replayCommand } from './replay.js';
+import { replayDriveCommand, type ReplayDriveCliOptions } from './replay-drive.js';
 import { runCommand, type CreateAgent } from './run.js';
 
 /** Exit code for a fatal error: bad usage, bad config, unusable files (1 means "some lines skipped" for replay). */
@@ -33,20 +38,48 @@ export function buildProgram(io: CliIo, deps: CliDeps, setExitCode: (code: numbe
 
   program
     .command('replay')
-    .description('append events from a JSONL file (one event per line, without eventId/seq) to the outbox')
-    .requiredOption('--events <file>', 'the JSONL file')
+    .description('replay a recorded drive through the full pipeline (--video FILE or --frames DIR, with --nmea FILE), or import events from a JSONL file (--events); results go to the outbox and sync')
+    .option('--video <file>', 'a recorded drive video')
+    .option('--frames <dir>', 'a folder of the drive’s JPEG frames, in name order')
+    .option('--nmea <file>', 'the drive’s GPS log (NMEA 0183)')
+    .option('--start <time>', 'GPS time of the first frame, ISO 8601 (default: the video’s creation time, else the log’s first fix)')
+    .option('--fps <n>', 'frame rate of the recording to use (default: camera.fps, 5)', parsePositiveNumber)
+    .option('--realtime', 'play at recorded speed, dropping frames the detector cannot keep up with, as in the vehicle')
+    .option('--events <file>', 'import events from a JSONL file (one event per line, without eventId/seq)')
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExit code: 0 done, 1 some --events lines skipped, 2 nothing could be replayed.')
     .action(async (_opts, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<{ events: string; config?: string; json?: boolean }>();
-      setExitCode(await replayCommand(opts, io));
+      const opts = cmd.optsWithGlobals<ReplayDriveCliOptions & { events?: string }>();
+      if (opts.events !== undefined) {
+        if (opts.video !== undefined || opts.frames !== undefined) throw new UserError('--events imports ready events; it does not go with --video/--frames');
+        setExitCode(await replayCommand({ events: opts.events, config: opts.config, json: opts.json }, io));
+      } else {
+        setExitCode(await replayDriveCommand(opts, io));
+      }
     });
 
-  program
+  const queue = program
     .command('queue')
-    .description('show what waits in the outbox: depth, bytes, oldest unsynced age, last ack, evictions')
+    .description('show what waits in the outbox: depth, bytes, oldest unsynced age, last ack, evictions (list and export: see the subcommands)')
     .option('--json', 'print as JSON')
     .action(async (_opts, cmd: Command) => {
       setExitCode(await queueCommand(cmd.optsWithGlobals<{ config?: string; json?: boolean }>(), io));
+    });
+  queue
+    .command('list')
+    .description('list the oldest unsynced events (the next to be sent)')
+    .option('--limit <n>', 'how many (default 20)', parsePositiveInt)
+    .option('--json', 'one JSON object per line: seq, eventId, queuedAt, bytes, event')
+    .action(async (_opts, cmd: Command) => {
+      setExitCode(await queueListCommand(cmd.optsWithGlobals<QueueListOptions>(), io));
+    });
+  queue
+    .command('export <file>')
+    .description('write every unsynced event to a JSONL file (wire format, with eventId and seq); they stay in the outbox')
+    .option('--force', 'overwrite the file')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, _opts, cmd: Command) => {
+      setExitCode(await queueExportCommand(file, cmd.optsWithGlobals<QueueExportOptions>(), io));
     });
 
   program
@@ -58,6 +91,10 @@ export function buildProgram(io: CliIo, deps: CliDeps, setExitCode: (code: numbe
 
   addDetectCommand(program, io, setExitCode);
   addGpsCommand(program, io, setExitCode);
+  addCameraCommand(program, io, setExitCode);
+  addStatusCommand(program, io, setExitCode);
+  addSyncCommand(program, io, setExitCode);
+  addDoctorCommand(program, io, setExitCode);
 
   return program;
 }
@@ -78,4 +115,16 @@ export async function runCli(argv: readonly string[], io: CliIo, deps: CliDeps =
     io.stderr.write(`roadwatch: unexpected error\n${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT_FATAL;
   }
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
 }

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { UserError } from '@roadwatch/shared';
 import { createLogger } from '../logger.js';
 import type { OutboxStats } from '../outbox/outbox.js';
 import { outboxPath } from '../outbox/paths.js';
@@ -88,4 +90,100 @@ export function formatAge(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
+}
+
+export interface QueueListOptions {
+  config?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+/** Opens the outbox when it exists (never creates it); null when nothing was ever queued. */
+function openExisting(options: { config?: string }, io: CliIo): { outbox: SqliteOutbox; path: string } | { outbox: null; path: string } {
+  const config = loadFieldConfig(options.config, io.env);
+  const path = outboxPath(config.dataDir);
+  if (!existsSync(path)) return { outbox: null, path };
+  return { outbox: SqliteOutbox.forConfig(config, { logger: createLogger({ level: fieldLogLevel(config.logLevel), destination: io.stderr }), clock: io.clock }), path };
+}
+
+/** `roadwatch queue list`: the oldest unsynced events, the next to be sent. Works while the service runs. */
+export async function queueListCommand(options: QueueListOptions, io: CliIo): Promise<number> {
+  const limit = options.limit ?? 20;
+  const { outbox, path } = openExisting(options, io);
+  if (!outbox) {
+    if (!options.json) io.stdout.write(`${path}: not created yet (nothing queued)\n`);
+    return 0;
+  }
+  try {
+    const rows = outbox.readAfter(0, limit, Number.POSITIVE_INFINITY);
+    const depth = outbox.stats().depth;
+    if (options.json) {
+      for (const row of rows) io.stdout.write(`${JSON.stringify({ seq: row.seq, eventId: row.eventId, queuedAt: new Date(row.createdAt).toISOString(), bytes: row.bytes, event: JSON.parse(row.payload) as unknown })}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      io.stdout.write('the outbox is empty: everything reached the hub\n');
+      return 0;
+    }
+    const now = io.clock();
+    const header = ['seq', 'event id', 'time (clock)', 'class', 'conf', 'lat', 'lon', 'queued'];
+    const lines = rows.map((row) => {
+      const e = JSON.parse(row.payload) as { eventId: string; ts: string; clock: string; class: string; confidence: number; lat: number; lon: number };
+      return [String(row.seq), e.eventId, `${e.ts} (${e.clock})`, e.class, e.confidence.toFixed(2), e.lat.toFixed(6), e.lon.toFixed(6), `${formatAge(now - row.createdAt)} ago`];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    io.stdout.write(`${[fmt(header), ...lines.map(fmt)].join('\n')}\n`);
+    if (depth > rows.length) io.stdout.write(`… and ${(depth - rows.length).toLocaleString('en-US')} more (oldest first; --limit N shows more)\n`);
+    return 0;
+  } finally {
+    outbox.close();
+  }
+}
+
+export interface QueueExportOptions {
+  config?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const EXPORT_CHUNK = 1000;
+
+/**
+ * `roadwatch queue export FILE.jsonl`: every unsynced event, oldest first, one wire-format event per
+ * line (with its eventId and seq, so the hub recognises one that arrives twice). The events stay in
+ * the outbox and still sync.
+ */
+export async function queueExportCommand(file: string, options: QueueExportOptions, io: CliIo): Promise<number> {
+  if (existsSync(file) && !options.force) throw new UserError(`${file} exists`, 'pass --force to overwrite it, or name another file');
+  const { outbox } = openExisting(options, io);
+  let out;
+  try {
+    out = createWriteStream(file, { flags: 'w' });
+    await once(out, 'open');
+  } catch (error) {
+    outbox?.close();
+    throw new UserError(`cannot write ${file}: ${(error as Error).message}`, 'pass a path in a folder you can write to');
+  }
+  let events = 0;
+  let bytes = 0;
+  try {
+    let after = 0;
+    for (;;) {
+      const rows = outbox ? outbox.readAfter(after, EXPORT_CHUNK, Number.POSITIVE_INFINITY) : [];
+      if (rows.length === 0) break;
+      const text = `${rows.map((r) => r.payload).join('\n')}\n`;
+      if (!out.write(text)) await once(out, 'drain');
+      events += rows.length;
+      bytes += Buffer.byteLength(text);
+      after = rows[rows.length - 1]!.seq;
+    }
+  } finally {
+    outbox?.close();
+    out.end();
+    await once(out, 'close');
+  }
+  const result = { file, events, bytes };
+  io.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `exported ${events.toLocaleString('en-US')} events (${formatBytes(bytes)}) to ${file}; they stay in the outbox and still sync\n`);
+  return 0;
 }

@@ -1,12 +1,16 @@
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/schema.js';
 import { createLogger } from '../logger.js';
+import type { OutboxStats } from '../outbox/outbox.js';
+import { outboxHealth, systemdNotifier, type SystemdNotifier } from '../systemd/watchdog.js';
 import { loadAgentConfig } from './config.js';
 import type { CliIo } from './io.js';
 
 export interface AgentHandle {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The systemd watchdog's health check reads it (agent/src/systemd/watchdog.ts). */
+  outbox?: { stats(): OutboxStats };
 }
 export type CreateAgent = (config: AgentConfig, deps: { logger: Logger }) => AgentHandle;
 
@@ -30,6 +34,8 @@ export async function runCommand(options: RunOptions, io: CliIo, load: () => Pro
   const createAgent = await load();
   const agent = createAgent(config, { logger });
 
+  // Under systemd (Type=notify): READY=1 after start, WATCHDOG=1 while healthy, STOPPING=1 on a signal.
+  let systemd: SystemdNotifier | null = null;
   let stopping: Promise<number> | null = null;
   let resolveStopped: (code: number) => void = () => {};
   const stopped = new Promise<number>((resolve) => (resolveStopped = resolve));
@@ -40,6 +46,7 @@ export async function runCommand(options: RunOptions, io: CliIo, load: () => Pro
       return;
     }
     logger.info({ signal }, 'stopping (send the signal again to exit at once)');
+    void systemd?.stopping();
     stopping = agent.stop().then(
       () => 0,
       (error: unknown) => {
@@ -62,6 +69,11 @@ export async function runCommand(options: RunOptions, io: CliIo, load: () => Pro
     for (const s of SIGNALS) io.signals.off(s, handlers[s]);
     await agent.stop().catch(() => {});
     throw error;
+  }
+  if (!stopping) {
+    const health = agent.outbox ? outboxHealth(agent.outbox, config.dataDir) : () => ({ ok: true as const, status: 'running' });
+    systemd = systemdNotifier(io.env, health, logger);
+    await systemd?.ready();
   }
   return stopped;
 }

@@ -1,8 +1,58 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { DeviceIdSchema, MAX_PAYLOAD_BYTES, asInt, type EnvBinding } from '@roadwatch/shared';
 import { defaultModelPath } from '../detect/model-path.js';
 
 const MiB = 1024 * 1024;
+
+export const CameraConfigSchema = z
+  .strictObject({
+    /**
+     * `v4l2` a USB/CSI camera at `device`; `rtsp` a network camera at `url`; `file` a video at `path`;
+     * `frames` a folder of JPEGs at `path`; `rpicam` a Raspberry Pi camera through rpicam-vid;
+     * `jetson-csi` a Jetson CSI camera through GStreamer nvarguscamerasrc; `command` any program
+     * that writes MJPEG or H.264 to stdout (`command`, argv).
+     */
+    source: z.enum(['v4l2', 'rtsp', 'file', 'frames', 'rpicam', 'jetson-csi', 'command']),
+    device: z.string().min(1).default('/dev/video0'),
+    url: z.string().regex(/^(rtsps?|https?):\/\/\S+$/, 'camera URL must look like rtsp://host:554/stream').optional(),
+    path: z.string().min(1).optional(),
+    command: z.array(z.string().min(1)).min(1).optional(),
+    /** Frames per second handed to the detector (ffmpeg drops the rest). */
+    fps: z.number().positive().max(60).default(5),
+    /**
+     * Frames are scaled to this size. The shipped model sees 320 px wide: a larger frame only costs
+     * CPU (decode, copy, resize); raise it for your own model with a larger input.
+     */
+    width: z.number().int().min(64).max(7680).default(640),
+    height: z.number().int().min(64).max(4320).default(360),
+    /** file/frames: play at `fps` (true) or as fast as the detector takes them (false). */
+    realtime: z.boolean().default(true),
+    /** Seconds without a frame before ffmpeg is restarted. */
+    stallS: z.number().positive().default(10),
+    restartMinMs: z.number().int().min(10).default(1000),
+    restartMaxMs: z.number().int().min(100).default(60_000),
+    /** ffmpeg binary: the system's when on PATH (apt install ffmpeg). */
+    ffmpegPath: z.string().min(1).default('ffmpeg'),
+    /** Where the camera sits: fusion places defects on the road with it (a 1° pitch error costs metres). */
+    mount: z
+      .strictObject({
+        heightM: z.number().positive().max(10).default(1.4),
+        pitchDeg: z.number().min(-30).max(60).default(9),
+        hfovDeg: z.number().gt(10).lt(170).default(72),
+        yawDeg: z.number().min(-45).max(45).default(0),
+        /** Lens right of the GPS antenna. */
+        lateralM: z.number().min(-5).max(5).default(0),
+        /** Lens ahead of the GPS antenna. */
+        forwardM: z.number().min(-20).max(20).default(0),
+      })
+      .prefault({}),
+  })
+  .superRefine((camera, ctx) => {
+    const needs = { rtsp: 'url', file: 'path', frames: 'path', command: 'command' } as const;
+    const field = needs[camera.source as keyof typeof needs];
+    if (field && camera[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `camera source "${camera.source}" needs camera.${field}` });
+  });
 
 export const AgentConfigSchema = z.strictObject({
   deviceId: DeviceIdSchema,
@@ -45,7 +95,8 @@ export const AgentConfigSchema = z.strictObject({
       /** Class names, when the model's metadata has none or you want to rename them; must match its class count. */
       classes: z.array(z.string().min(1)).min(1).optional(),
       provider: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
-      threads: z.number().int().min(1).max(64).default(2),
+      /** onnxruntime intra-op threads; the default, CPUs − 1, leaves a core for decoding the next frame. */
+      threads: z.number().int().min(1).max(64).default(Math.max(1, availableParallelism() - 1)),
       /** Minimum confidence for every class … */
       confidence: z.number().min(0).max(1).default(0.25),
       /** … unless a class has its own, e.g. {"D40": 0.4}. */
@@ -59,8 +110,12 @@ export const AgentConfigSchema = z.strictObject({
   /** GPS receiver: NMEA on a serial port, or gpsd. See agent/src/gps. */
   gps: z
     .strictObject({
-      /** `serial`: NMEA 0183 from `port`; `gpsd`: gpsd's JSON on `gpsdHost:gpsdPort` (when gpsd owns the receiver). */
-      source: z.enum(['serial', 'gpsd']).default('serial'),
+      /**
+       * `serial`: NMEA 0183 from `port`; `gpsd`: gpsd's JSON on `gpsdHost:gpsdPort` (when gpsd owns the
+       * receiver); `file`: a recorded NMEA log at `file`, played in real time (demos, bench tests).
+       */
+      source: z.enum(['serial', 'gpsd', 'file']).default('serial'),
+      file: z.string().min(1).optional(),
       /** Prefer a stable name from /dev/serial/by-id/ over /dev/ttyUSB0 (numbers change between boots). */
       port: z.string().min(1).default('/dev/ttyUSB0'),
       baud: z
@@ -77,10 +132,25 @@ export const AgentConfigSchema = z.strictObject({
       reopenMinMs: z.number().int().min(10).default(500),
       reopenMaxMs: z.number().int().min(100).default(30_000),
     })
+    .refine((gps) => gps.source !== 'file' || gps.file !== undefined, { path: ['file'], message: 'gps source "file" needs gps.file (a recorded NMEA log)' })
     .prefault({}),
-  /** Camera pipeline; absent means the agent runs outbox and uplink alone (a depot box re-syncing imported data). */
-  camera: z.null().default(null),
+  /** Camera pipeline; null means the agent runs outbox and uplink alone (a depot box re-syncing imported data). */
+  camera: CameraConfigSchema.nullable().default(null),
+  /**
+   * The service's local control endpoint (`roadwatch status`, `sync --now`, `gps --watch`, `doctor`):
+   * a unix socket, `<dataDir>/control.sock` unless `socket` names another, or 127.0.0.1:`port`.
+   */
+  control: z
+    .strictObject({
+      socket: z.string().min(1).optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+    })
+    .refine((c) => c.socket === undefined || c.port === undefined, { message: 'give control.socket or control.port, not both' })
+    .prefault({}),
 });
+
+export type CameraConfig = z.infer<typeof CameraConfigSchema>;
+export type CameraMount = CameraConfig['mount'];
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
@@ -100,4 +170,11 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_GPS_SOURCE', path: ['gps', 'source'] },
   { name: 'ROADWATCH_GPS_PORT', path: ['gps', 'port'] },
   { name: 'ROADWATCH_GPS_BAUD', path: ['gps', 'baud'], parse: asInt },
+  { name: 'ROADWATCH_GPS_FILE', path: ['gps', 'file'] },
+  { name: 'ROADWATCH_CAMERA_SOURCE', path: ['camera', 'source'] },
+  { name: 'ROADWATCH_CAMERA_DEVICE', path: ['camera', 'device'] },
+  { name: 'ROADWATCH_CAMERA_URL', path: ['camera', 'url'] },
+  { name: 'ROADWATCH_CAMERA_PATH', path: ['camera', 'path'] },
+  { name: 'ROADWATCH_CONTROL_SOCKET', path: ['control', 'socket'] },
+  { name: 'ROADWATCH_CONTROL_PORT', path: ['control', 'port'], parse: asInt },
 ];

@@ -90,10 +90,14 @@ export async function fontsRender(): Promise<boolean> {
 
 let chosen: Promise<TextRenderer> | undefined;
 
-/** The renderer for `mode`; `auto` probes the fonts once per process. */
-export function textRenderer(mode: TextMode = 'auto'): Promise<TextRenderer> {
+/**
+ * The renderer for `mode`; `auto` probes the fonts once per process (`probe` is a seam for tests:
+ * whether fonts render depends on the machine's fontconfig, which a test cannot rely on).
+ */
+export function textRenderer(mode: TextMode = 'auto', probe: () => Promise<boolean> = fontsRender): Promise<TextRenderer> {
   if (mode === 'font') return Promise.resolve(fontText);
   if (mode === 'bitmap') return Promise.resolve(bitmapText);
+  if (probe !== fontsRender) return probe().then((ok) => (ok ? fontText : bitmapText));
   chosen ??= fontsRender().then((ok) => (ok ? fontText : bitmapText));
   return chosen;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from './detector.js';
-import { iou, nms } from './nms.js';
+import { iou, nms, overlapOfSmaller } from './nms.js';
 
 const c = (box: Box, classIndex: number, confidence: number) => ({ box, classIndex, confidence });
 
@@ -10,6 +10,15 @@ describe('iou', () => {
     expect(iou([0, 0, 10, 10], [5, 0, 15, 10])).toBeCloseTo(50 / 150);
     expect(iou([0, 0, 10, 10], [10, 10, 20, 20])).toBe(0);
     expect(iou([0, 0, 0, 0], [0, 0, 0, 0])).toBe(0);
+  });
+});
+
+describe('overlapOfSmaller', () => {
+  it('is 1 for a box inside another and the shared share of the smaller otherwise', () => {
+    expect(overlapOfSmaller([0, 0, 100, 100], [10, 10, 30, 30])).toBe(1);
+    expect(overlapOfSmaller([0, 0, 10, 10], [5, 0, 25, 10])).toBeCloseTo(50 / 100);
+    expect(overlapOfSmaller([0, 0, 10, 10], [10, 0, 20, 10])).toBe(0);
+    expect(overlapOfSmaller([0, 0, 0, 0], [0, 0, 10, 10])).toBe(0);
   });
 });
 

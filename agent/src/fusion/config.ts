@@ -38,6 +38,8 @@ export interface FusionConfig {
   fixHistoryMs: number;
   /** Hard bound on the GPS history. */
   maxFixes: number;
+  /** Boxes of different classes overlapping this much (intersection over the smaller box) are one defect: the less confident goes. */
+  crossClassOverlap: number;
 }
 
 export interface FusionOptions {
@@ -52,6 +54,7 @@ export interface FusionOptions {
   holdForFixMs?: number;
   fixHistoryMs?: number;
   maxFixes?: number;
+  crossClassOverlap?: number;
 }
 
 export function resolveFusionConfig(options: FusionOptions): FusionConfig {
@@ -68,6 +71,7 @@ export function resolveFusionConfig(options: FusionOptions): FusionConfig {
     holdForFixMs: options.holdForFixMs ?? 1_500,
     fixHistoryMs: options.fixHistoryMs ?? 120_000,
     maxFixes: options.maxFixes ?? 20_000,
+    crossClassOverlap: options.crossClassOverlap ?? 0.5,
   };
   if (options.model !== undefined) config.model = options.model;
   if (config.tracker.minHits < 1) throw new RangeError(`tracker.minHits must be ≥ 1 (got ${config.tracker.minHits})`);

@@ -16,6 +16,7 @@ describe('Fusion facade', () => {
       framesOutOfOrder: 0,
       detections: 0,
       detectionsOffRoad: 0,
+      detectionsCrossClass: 0,
       detectionsWhileStationary: 0,
       tracksOpen: 0,
       tracksHeld: 0,
@@ -58,6 +59,20 @@ describe('Fusion facade', () => {
     fusion.onFix({ ...fix(T0), speedKmh: 40, courseDeg: 90 });
     fusion.onFrame({ ...frame(T0 + 100), detections: [{ class: 'pothole', classIndex: 0, confidence: 0.9, box: [600, 100, 700, 150] }] });
     expect(fusion.stats()).toMatchObject({ detections: 1, detectionsOffRoad: 1, tracksOpen: 0 });
+  });
+
+  it('keeps the more confident of two classes boxed on one defect, and both of two classes side by side', () => {
+    const fusion = new Fusion({ camera });
+    fusion.onFix({ ...fix(T0), speedKmh: 40, courseDeg: 90 });
+    fusion.onFrame({
+      ...frame(T0 + 100),
+      detections: [
+        { class: 'D20', classIndex: 2, confidence: 0.7, box: [600, 500, 700, 560] },
+        { class: 'D40', classIndex: 3, confidence: 0.5, box: [605, 505, 700, 560] },
+        { class: 'D00', classIndex: 0, confidence: 0.6, box: [300, 500, 340, 560] },
+      ],
+    });
+    expect(fusion.stats()).toMatchObject({ detections: 3, detectionsCrossClass: 1, tracksOpen: 2 });
   });
 
   it('reports a GPS whose newest fix is 1.5–5 s old as degraded and older as stale', () => {

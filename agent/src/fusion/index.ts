@@ -3,6 +3,7 @@
 // one time base (the clock policy's corrected epoch ms).
 import type { ClockSource, EventBodyInput } from '@roadwatch/shared';
 import type { Detection } from '../detect/detector.js';
+import { overlapOfSmaller } from '../detect/nms.js';
 import { groundPointAt, pinhole, type ImageSize, type Pinhole } from './camera-geometry.js';
 import { resolveFusionConfig, type FusionConfig, type FusionOptions } from './config.js';
 import { projectBox } from './ground.js';
@@ -31,6 +32,8 @@ export interface FusionStats {
   detections: number;
   /** Detections at or above the horizon or beyond maxRangeM: not on the road we can place. */
   detectionsOffRoad: number;
+  /** Detections dropped because a more confident one of another class covers the same spot (crossClassOverlap). */
+  detectionsCrossClass: number;
   detectionsWhileStationary: number;
   tracksOpen: number;
   /** Finished tracks waiting for a fix after their last hit. */
@@ -65,6 +68,7 @@ export class Fusion {
     framesOutOfOrder: 0,
     detections: 0,
     detectionsOffRoad: 0,
+    detectionsCrossClass: 0,
     detectionsWhileStationary: 0,
     eventsEmitted: 0,
     suppressedTooFewHits: 0,
@@ -151,7 +155,7 @@ export class Fusion {
 
   private placeOnRoad(cam: Pinhole, detections: readonly Detection[]): ObservedDetection[] {
     const observed: ObservedDetection[] = [];
-    for (const detection of detections) {
+    for (const detection of this.oneClassPerBox(detections)) {
       const ground = projectBox(cam, detection.box, this.config.projection);
       if (!ground || ground.near.zM > this.config.projection.maxRangeM) {
         this.counters.detectionsOffRoad++;
@@ -160,6 +164,21 @@ export class Fusion {
       observed.push({ class: detection.class, confidence: detection.confidence, box: detection.box, ground });
     }
     return observed;
+  }
+
+  /**
+   * The detector's NMS is per class, so one defect can come out as two boxes of different classes
+   * (an alligator patch as D20 and D40, a stretch of a long crack as D20): when one box lies mostly
+   * inside the other, only the more confident stays, or each would become an event a few metres apart.
+   */
+  private oneClassPerBox(detections: readonly Detection[]): Detection[] {
+    if (detections.length < 2) return [...detections];
+    const kept: Detection[] = [];
+    for (const detection of [...detections].sort((a, b) => b.confidence - a.confidence)) {
+      if (kept.some((k) => k.class !== detection.class && overlapOfSmaller(k.box, detection.box) >= this.config.crossClassOverlap)) this.counters.detectionsCrossClass++;
+      else kept.push(detection);
+    }
+    return kept;
   }
 
   private absorb(result: StepResult): void {

@@ -24,7 +24,7 @@ function hitAt(travelledM: number, confidence: number, overrides: Partial<Vehicl
 }
 
 function trackOf(hits: TrackHit[]): Track {
-  return { id: 1, class: 'pothole', hits, hitCount: hits.length, missedFrames: 0, firstOdometerM: 0, lastSeenOdometerM: 0, stuck: false };
+  return { id: 1, class: 'pothole', classVotes: { pothole: 1 }, hits, hitCount: hits.length, missedFrames: 0, firstOdometerM: 0, lastSeenOdometerM: 0, stuck: false };
 }
 
 const byPose = (hit: TrackHit) => hit.pose;

@@ -113,6 +113,37 @@ describe('tracker', () => {
     expect(discarded(results).tooFewHits + flushed.discarded.tooFewHits).toBe(expectDiscarded);
   });
 
+  it('keeps one track when the detector names the defect differently in one frame, and the track takes the majority class', () => {
+    const { results, state } = drive({
+      defects: [
+        { x: 0, z0: 22, cls: 'D20', frames: [0, 1, 3, 4, 5, 6, 7, 8, 9] },
+        { x: 0, z0: 22, cls: 'D40', frames: [2], confidence: 0.9 },
+      ],
+      speedKmh: 50,
+      fps: 5,
+      frames: 12,
+    });
+    const all = [...finished(results), ...flushTracks(state).finished];
+    expect(all).toHaveLength(1);
+    expect(all[0]!.track.class).toBe('D20');
+    expect(all[0]!.track.classVotes.D40).toBeCloseTo(0.9);
+    expect(all[0]!.track.hitCount).toBeGreaterThanOrEqual(7);
+  });
+
+  it('changes a track’s class when later, nearer frames agree on another', () => {
+    const { results, state } = drive({
+      defects: [
+        { x: 0, z0: 22, cls: 'D00', frames: [0, 1], confidence: 0.4 },
+        { x: 0, z0: 22, cls: 'D40', frames: [2, 3, 4, 5, 6], confidence: 0.8 },
+      ],
+      speedKmh: 50,
+      fps: 5,
+      frames: 12,
+    });
+    const all = [...finished(results), ...flushTracks(state).finished];
+    expect(all.map((f) => f.track.class)).toEqual(['D40']);
+  });
+
   it('ends a track after maxMissedFrames without a match when the defect vanishes mid-frame', () => {
     const { results } = drive({ defects: [{ x: 0, z0: 22, frames: [0, 1, 2] }], speedKmh: 30, fps: 5, frames: 8 });
     const done = finished(results);

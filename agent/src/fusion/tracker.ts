@@ -38,6 +38,13 @@ export interface TrackerConfig {
   lateralGateFraction: number;
   /** Hits kept per track (the oldest, farthest ones are dropped first; the count keeps going). */
   maxHitsKept: number;
+  /**
+   * Added to the association cost when a detection's class differs from the track's. A detector
+   * often calls one defect by two names across frames (an alligator patch with a broken-out block is
+   * "pothole" in one frame): such a detection still joins the track when nothing of its own class is
+   * there, and the track's class is the confidence-weighted vote of its hits.
+   */
+  classMismatchCost: number;
 }
 
 export const DEFAULT_TRACKER_CONFIG: Readonly<TrackerConfig> = Object.freeze({
@@ -54,6 +61,7 @@ export const DEFAULT_TRACKER_CONFIG: Readonly<TrackerConfig> = Object.freeze({
   lateralGateBaseM: 0.8,
   lateralGateFraction: 0.05,
   maxHitsKept: 64,
+  classMismatchCost: 0.5,
 });
 
 /** A detection already placed on the road (detections that are not on the road never reach the tracker). */
@@ -87,7 +95,10 @@ export interface TrackHit {
 
 export interface Track {
   id: number;
+  /** The class with the most confidence summed over the hits. */
   class: string;
+  /** Confidence summed per class over every hit. */
+  classVotes: Readonly<Record<string, number>>;
   /** Oldest first; at most maxHitsKept. */
   hits: TrackHit[];
   hitCount: number;
@@ -155,7 +166,8 @@ export function step(state: TrackerState, frame: TrackerFrame, config: TrackerCo
   state.tracks.forEach((track, index) => {
     const detectionIndex = matches.byTrack.get(index);
     if (detectionIndex !== undefined) {
-      const updated = addHit(track, toHit(frame, frame.detections[detectionIndex]!), odometerM, config);
+      const detection = frame.detections[detectionIndex]!;
+      const updated = addHit(track, toHit(frame, detection), detection.class, odometerM, config);
       open.push(odometerM - updated.firstOdometerM > config.maxTrackTravelM ? { ...updated, stuck: true } : updated);
       return;
     }
@@ -170,6 +182,7 @@ export function step(state: TrackerState, frame: TrackerFrame, config: TrackerCo
     open.push({
       id: nextId++,
       class: detection.class,
+      classVotes: { [detection.class]: detection.confidence },
       hits: [toHit(frame, detection)],
       hitCount: 1,
       missedFrames: 0,
@@ -243,10 +256,18 @@ function toHit(frame: TrackerFrame, detection: ObservedDetection): TrackHit {
   };
 }
 
-function addHit(track: Track, hit: TrackHit, odometerM: number, config: TrackerConfig): Track {
+function addHit(track: Track, hit: TrackHit, cls: string, odometerM: number, config: TrackerConfig): Track {
   const hits = [...track.hits, hit];
   if (hits.length > config.maxHitsKept) hits.splice(0, hits.length - config.maxHitsKept);
-  return { ...track, hits, hitCount: track.hitCount + 1, missedFrames: 0, lastSeenOdometerM: odometerM };
+  const classVotes = { ...track.classVotes, [cls]: (track.classVotes[cls] ?? 0) + hit.confidence };
+  return { ...track, class: leadingClass(classVotes, track.class), classVotes, hits, hitCount: track.hitCount + 1, missedFrames: 0, lastSeenOdometerM: odometerM };
+}
+
+/** The class with the highest vote; the current one keeps a tie. */
+function leadingClass(votes: Readonly<Record<string, number>>, current: string): string {
+  let best = current;
+  for (const [cls, vote] of Object.entries(votes)) if (vote > (votes[best] ?? 0)) best = cls;
+  return best;
 }
 
 /**
@@ -280,9 +301,8 @@ function associate(tracks: readonly Track[], detections: readonly ObservedDetect
     const last = track.hits[track.hits.length - 1]!;
     const predicted: GroundPoint = { xM: last.ground.near.xM, zM: last.ground.near.zM - (odometerM - track.lastSeenOdometerM) };
     detections.forEach((detection, d) => {
-      if (detection.class !== track.class) return;
       const cost = gateCost(predicted, detection.ground.near, config);
-      if (cost <= 1) pairs.push({ track: t, detection: d, cost });
+      if (cost <= 1) pairs.push({ track: t, detection: d, cost: detection.class === track.class ? cost : cost + config.classMismatchCost });
     });
   });
   pairs.sort((a, b) => a.cost - b.cost);

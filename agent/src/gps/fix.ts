@@ -46,7 +46,9 @@ export interface Fix {
 /** The fields `roadwatch gps --json` prints, in this order. */
 export const FIX_JSON_FIELDS = ['time', 'lat', 'lon', 'altM', 'mode', 'sats', 'hdop', 'speedKmh', 'courseDeg'] as const;
 
-export function fixJson(fix: Fix): Record<(typeof FIX_JSON_FIELDS)[number], unknown> {
+export type FixJson = Pick<Fix, (typeof FIX_JSON_FIELDS)[number]>;
+
+export function fixJson(fix: Fix): FixJson {
   return {
     time: fix.time,
     lat: fix.lat,

@@ -20,6 +20,12 @@ export interface GpsSource {
   onFix(listener: (fix: Fix) => void): () => void;
   /** Called when `state` or `message` changes. Returns an unsubscribe. */
   onStatus(listener: (status: GpsStatus) => void): () => void;
+  /**
+   * Every line the receiver sends, as received (NMEA sentences, good or bad; gpsd's JSON reports),
+   * for a technician watching the stream (`roadwatch gps --watch`). Optional: a source without it has
+   * no raw stream to show. Returns an unsubscribe.
+   */
+  onSentence?(listener: (line: string) => void): () => void;
 }
 
 /**
@@ -50,23 +56,5 @@ export interface GpsStatus {
   lastError: string | null;
 }
 
-/** A small typed listener list (the port does not expose Node's EventEmitter). */
-export class Listeners<T> {
-  private readonly list = new Set<(value: T) => void>();
-
-  add(listener: (value: T) => void): () => void {
-    this.list.add(listener);
-    return () => this.list.delete(listener);
-  }
-
-  /** Calls every listener; a listener that throws is reported to `onError` and does not stop the others. */
-  emit(value: T, onError: (error: unknown) => void): void {
-    for (const listener of [...this.list]) {
-      try {
-        listener(value);
-      } catch (error) {
-        onError(error);
-      }
-    }
-  }
-}
+/** Moved to util/listeners.ts (the camera uses it too); re-exported for existing imports. */
+export { Listeners } from '../util/listeners.js';

@@ -160,6 +160,7 @@ export class GpsdSource extends SourceBase implements GpsSource {
   }
 
   private line(line: string): void {
+    if (line.trim() !== '') this.emitSentence(line);
     const report = parseGpsdLine(line);
     if (report === null) {
       this.count.badLines += 1;

@@ -29,7 +29,7 @@ const CHUNK_LINES = 2000;
  * two recordings joined — releases at once; a pause over `maxGapMs` is shortened).
  */
 export class NmeaFileSource extends SourceBase implements GpsSource {
-  private readonly reader = new NmeaReader({ commentPrefix: '#' });
+  private readonly reader = new NmeaReader({ commentPrefix: '#', onLine: (line) => this.emitSentence(line) });
   private running = false;
   private abort = new AbortController();
   private done: Promise<NmeaStats> = Promise.resolve(this.reader.stats());

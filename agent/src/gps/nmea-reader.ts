@@ -33,6 +33,8 @@ export interface NmeaReaderOptions {
   commentPrefix?: string;
   /** Called for every decoded sentence (e.g. for a sentence log); must not throw. */
   onSentence?: (sentence: Sentence) => void;
+  /** Called with every input line as received (good or not, comments excepted), e.g. for `gps --watch`; must not throw. */
+  onLine?: (line: string) => void;
 }
 
 export function emptyStats(): NmeaStats {
@@ -88,6 +90,7 @@ export class NmeaReader {
     if (commentPrefix !== undefined && line.startsWith(commentPrefix)) return;
     if (line.trim() === '') return;
     this.counters.lines += 1;
+    this.options.onLine?.(line);
     const framed = frameLine(line);
     if (framed.length === 0) {
       this.counters.badLines += 1;

@@ -44,7 +44,7 @@ export interface SerialGpsSourceOptions extends SourceTiming {
  * unplug is never glued to one after it.
  */
 export class SerialGpsSource extends SourceBase implements GpsSource {
-  private readonly reader = new NmeaReader();
+  private readonly reader = new NmeaReader({ onLine: (line) => this.emitSentence(line) });
   private readonly backoff: Backoff;
   private readonly openPort: SerialOpener;
   private link: SerialLink | null = null;

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { Listeners } from '../util/listeners.js';
 import type { Fix } from './fix.js';
 import { GpsHealth, type GpsHealthOptions, type StreamCounts } from './gps-health.js';
-import { Listeners, type GpsStatus } from './gps-source.js';
+import type { GpsStatus } from './gps-source.js';
 
 export interface SourceTiming {
   /** Monotonic clock in ms; performance.now by default. */
@@ -24,6 +25,7 @@ export abstract class SourceBase {
   protected readonly now: () => number;
   private readonly fixListeners = new Listeners<Fix>();
   private readonly statusListeners = new Listeners<GpsStatus>();
+  private readonly sentenceListeners = new Listeners<string>();
   private readonly tickMs: number;
   private ticker: NodeJS.Timeout | null = null;
   private lastReported = '';
@@ -51,6 +53,16 @@ export abstract class SourceBase {
 
   onStatus(listener: (status: GpsStatus) => void): () => void {
     return this.statusListeners.add(listener);
+  }
+
+  onSentence(listener: (line: string) => void): () => void {
+    return this.sentenceListeners.add(listener);
+  }
+
+  /** Passes one raw line to `onSentence` listeners (cheap when there are none). */
+  protected emitSentence(line: string): void {
+    if (this.sentenceListeners.size === 0) return;
+    this.sentenceListeners.emit(line, (error) => this.logger.error({ err: error, gps: this.name }, 'GPS sentence listener threw'));
   }
 
   protected startTicker(): void {

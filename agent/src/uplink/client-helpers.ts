@@ -1,18 +1,9 @@
 import type { MqttClient } from 'mqtt';
+import { raceTimer } from '../util/race-timer.js';
 
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
+  return raceTimer(promise, ms, () => {
+    throw new Error(`timed out after ${ms} ms`);
   });
 }
 

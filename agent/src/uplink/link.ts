@@ -164,6 +164,19 @@ export class MqttLink {
     this.scheduleReconnect();
   }
 
+  /**
+   * Connects now when waiting out a backoff (a technician asked to sync: `roadwatch sync --now`).
+   * Returns false when there was nothing to cut short (connecting, online, or closing).
+   */
+  wake(): boolean {
+    if (this.closing || this.reconnectTimer === undefined) return false;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.o.log.info('reconnecting now (asked to sync)');
+    this.attempt();
+    return true;
+  }
+
   private scheduleReconnect(): void {
     if (this.closing) return;
     let delay = this.o.backoff.next();
@@ -171,6 +184,9 @@ export class MqttLink {
     this.o.handlers.state('backoff');
     this.o.log.debug({ delayMs: delay, attempt: this.o.backoff.attempts }, 'reconnecting after backoff');
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => this.attempt(), delay);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.attempt();
+    }, delay);
   }
 }

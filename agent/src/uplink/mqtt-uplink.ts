@@ -12,7 +12,7 @@ import { buildConnectOptions } from './connect-options.js';
 import { InFlightTracker } from './in-flight.js';
 import { MqttLink, type MqttConnect } from './link.js';
 import { registerUplinkMetrics, zeroCounters, type CounterSink, type UplinkCounters, type UplinkState } from './metrics.js';
-import { buildOnlineStatus } from './status.js';
+import { buildOnlineStatus, type SensorReport } from './status.js';
 
 export type { UplinkState } from './metrics.js';
 export type { MqttConnect } from './link.js';
@@ -28,6 +28,8 @@ export interface MqttUplinkOptions {
   mqttConnect?: MqttConnect;
   /** Reported in the status payload. */
   agentVersion?: string;
+  /** Sensor health for the status payload (the camera pipeline, when there is one). */
+  sensors?: () => SensorReport | undefined;
   /** Backoff strategy between reconnects (default decorrelated jitter). */
   jitter?: JitterMode;
   /** How long stop() waits for in-flight acks before it gives up on them (default 2000 ms). */
@@ -41,6 +43,18 @@ export interface UplinkSnapshot extends UplinkCounters {
   cursor: number;
   lastAckAt: number | null;
   lastError: string | null;
+}
+
+export interface SyncNowResult {
+  /**
+   * sending: batches went out now; awaiting-acks: everything is sent, acks are awaited;
+   * up-to-date: nothing waits; reconnecting: a backoff was cut short, connecting now;
+   * connecting: a connection attempt is already under way; stopped: the uplink does not run.
+   */
+  action: 'sending' | 'awaiting-acks' | 'up-to-date' | 'reconnecting' | 'connecting' | 'stopped';
+  state: UplinkState;
+  batchesSent: number;
+  inFlight: number;
 }
 
 /**
@@ -63,6 +77,7 @@ export class MqttUplink {
   private readonly overheadBytes: number;
   private readonly stopTimeoutMs: number;
   private readonly agentVersion: string | undefined;
+  private readonly sensors: (() => SensorReport | undefined) | undefined;
 
   private state: UplinkState = 'stopped';
   private started = false;
@@ -98,6 +113,7 @@ export class MqttUplink {
     this.overheadBytes = envelopeOverheadBytes(config.deviceId);
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2_000;
     this.agentVersion = options.agentVersion;
+    this.sensors = options.sensors;
     this.sink = options.registry ? registerUplinkMetrics(options.registry, () => ({ state: this.state, inFlight: this.inFlight.size })) : undefined;
   }
 
@@ -140,6 +156,23 @@ export class MqttUplink {
     this.ackTimer = setInterval(() => this.checkAckTimeout(), Math.min(1_000, Math.ceil(this.config.uplink.ackTimeoutMs / 4)));
     this.log.info({ hubUrl: this.config.hubUrl, deviceId: this.config.deviceId }, 'uplink starting');
     link.start();
+  }
+
+  /**
+   * `roadwatch sync --now`: online, sends what waits at once (up to uplink.maxInFlight batches);
+   * waiting out a reconnect backoff, connects now. Says what it did.
+   */
+  syncNow(): SyncNowResult {
+    if (!this.started || this.stopping) return { action: 'stopped', state: this.state, batchesSent: 0, inFlight: this.inFlight.size };
+    if (this.link?.ready) {
+      const before = this.counters.batchesSent;
+      this.pump();
+      const batchesSent = this.counters.batchesSent - before;
+      const action = batchesSent > 0 ? 'sending' : this.inFlight.size > 0 ? 'awaiting-acks' : 'up-to-date';
+      return { action, state: this.state, batchesSent, inFlight: this.inFlight.size };
+    }
+    const woke = this.link?.wake() ?? false;
+    return { action: woke ? 'reconnecting' : 'connecting', state: this.state, batchesSent: 0, inFlight: this.inFlight.size };
   }
 
   /** Wakes the send loop (call after appending rows to the outbox). */
@@ -316,7 +349,7 @@ export class MqttUplink {
     if (!client) return;
     let payload: string;
     try {
-      payload = JSON.stringify(buildOnlineStatus(this.outbox.stats(), this.clock(), this.agentVersion));
+      payload = JSON.stringify(buildOnlineStatus(this.outbox.stats(), this.clock(), this.agentVersion, this.sensors?.()));
     } catch (error) {
       this.count('outboxErrors');
       this.log.error({ err: error }, 'could not build the status payload');

@@ -1,8 +1,14 @@
-import { PROTOCOL_VERSION, StatusSchema, type Status } from '@roadwatch/shared';
+import { PROTOCOL_VERSION, StatusSchema, type SensorState, type Status } from '@roadwatch/shared';
 import type { OutboxStats } from '../outbox/outbox.js';
 
 /** The retained `online` status: queue health as the hub and fleet managers see it. */
-export function buildOnlineStatus(stats: OutboxStats, now: number, agentVersion?: string): Status {
+/** What the sensing side says of its sensors, for the status payload. */
+export interface SensorReport {
+  sensors: Record<string, SensorState>;
+  faults: string[];
+}
+
+export function buildOnlineStatus(stats: OutboxStats, now: number, agentVersion?: string, sensors?: SensorReport): Status {
   const status: Status = {
     v: PROTOCOL_VERSION,
     state: 'online',
@@ -14,5 +20,9 @@ export function buildOnlineStatus(stats: OutboxStats, now: number, agentVersion?
     evictedTotal: stats.evictedTotal,
   };
   if (agentVersion) status.agentVersion = agentVersion.slice(0, 64);
+  if (sensors) {
+    status.sensors = sensors.sensors;
+    if (sensors.faults.length > 0) status.faults = sensors.faults.slice(0, 16).map((line) => (line.length > 500 ? `${line.slice(0, 499)}…` : line));
+  }
   return StatusSchema.parse(status);
 }

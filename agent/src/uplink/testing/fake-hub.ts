@@ -38,8 +38,21 @@ export class FakeHub {
     readonly port: number,
   ) {}
 
-  static async start(options: { port?: number; aedes?: AedesOptions; mode?: AckMode } = {}): Promise<FakeHub> {
-    const broker = await Aedes.createBroker(options.aedes);
+  /**
+   * `secrets`: device id → secret. When given, the broker checks credentials like the real hub:
+   * client id = username = a listed device id and the password its secret, else CONNACK 4 (bad user
+   * name or password). Without it every client is accepted.
+   */
+  static async start(options: { port?: number; aedes?: AedesOptions; mode?: AckMode; secrets?: Record<string, string> } = {}): Promise<FakeHub> {
+    const { secrets } = options;
+    const authenticate: AedesOptions['authenticate'] = secrets
+      ? (client, username, password, done) => {
+          const ok = username !== undefined && username === client.id && Object.hasOwn(secrets, username) && password?.toString('utf8') === secrets[username];
+          if (ok) return done(null, true);
+          done(Object.assign(new Error('bad user name or password'), { returnCode: 4 }) as Parameters<typeof done>[0], false);
+        }
+      : undefined;
+    const broker = await Aedes.createBroker({ ...options.aedes, ...(authenticate ? { authenticate } : {}) });
     const server = createServer(broker.handle);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -25,7 +25,7 @@ export function memoryLogger(level = 'debug'): { logger: Logger; lines: LogLine[
   return { logger: pino({ level }, stream), lines };
 }
 
-export function testConfig(overrides: { hubUrl: string; deviceId?: string; dataDir?: string; uplink?: Record<string, unknown>; outbox?: Record<string, unknown> }): AgentConfig {
+export function testConfig(overrides: { hubUrl: string; deviceId?: string; dataDir?: string; uplink?: Record<string, unknown>; outbox?: Record<string, unknown>; camera?: Record<string, unknown>; gps?: Record<string, unknown>; detector?: Record<string, unknown> }): AgentConfig {
   return AgentConfigSchema.parse({
     deviceId: overrides.deviceId ?? 'veh-test',
     deviceSecret: 'secret-for-tests',
@@ -33,6 +33,9 @@ export function testConfig(overrides: { hubUrl: string; deviceId?: string; dataD
     dataDir: overrides.dataDir ?? '/nonexistent',
     outbox: { pollMs: 50, ...overrides.outbox },
     uplink: { backoffMinMs: 20, backoffMaxMs: 200, ackTimeoutMs: 5_000, statusIntervalMs: 60_000, ...overrides.uplink },
+    ...(overrides.camera ? { camera: overrides.camera } : {}),
+    ...(overrides.gps ? { gps: overrides.gps } : {}),
+    ...(overrides.detector ? { detector: overrides.detector } : {}),
   });
 }
 
