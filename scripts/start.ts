@@ -1,14 +1,17 @@
-// `npm start`: a hub on its embedded defaults (aedes + PGlite) plus one agent that syncs a bundled
-// sample drive, then prints what to open. Logs go to data/logs/ so this terminal stays readable.
+// `npm start`: a hub on its embedded defaults (aedes + PGlite) plus one agent running the real
+// sensing pipeline on a simulated drive (rendered once by the drive simulator: a video and its NMEA
+// log, played in real time as camera and GPS), then prints what to open. Logs go to data/logs/ so
+// this terminal stays readable.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ensureDrive } from './drive/recorded.js';
+import { loadTruth } from './drive/score.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const hubBin = `${root}hub/bin/roadwatch-hub.js`;
 const agentBin = `${root}agent/bin/roadwatch.js`;
-const sample = `${root}scripts/sample/events.jsonl`;
 const dataDir = process.env.ROADWATCH_START_DATA ?? `${root}data`;
 const deviceId = 'demo-van-01';
 const host = process.env.ROADWATCH_HUB_HOST ?? '127.0.0.1';
@@ -103,30 +106,45 @@ async function main(): Promise<void> {
   if (device.code !== 0) fail(`could not register ${deviceId}: ${device.err.trim()}`);
   const { secret } = JSON.parse(device.out.trim().split('\n').pop()!) as { secret: string };
 
+  const drive = `${dataDir}/demo-drive`;
+  console.log('rendering the simulated drive (once; kept in data/demo-drive)…');
+  await ensureDrive(drive, ['--seed', '950010', '--length-m', '800', '--width', '640', '--height', '360', '--stop-s', '10', '--video']);
+  const truth = await loadTruth(drive);
+  mkdirSync(`${dataDir}/agent`, { recursive: true });
+  const config = `${dataDir}/agent/config.json`;
+  writeFileSync(
+    config,
+    JSON.stringify({
+      camera: { source: 'file', path: `${drive}/drive.mkv`, width: 640, height: 360, realtime: true },
+      gps: { source: 'file', file: `${drive}/drive.nmea` },
+    }, null, 2),
+  );
   const agentEnv = { ROADWATCH_DEVICE_ID: deviceId, ROADWATCH_DEVICE_SECRET: secret, ROADWATCH_HUB_URL: `mqtt://127.0.0.1:${ports.mqtt}`, ROADWATCH_DATA: `${dataDir}/agent` };
-  const marker = `${dataDir}/agent/.sample-imported`;
-  if (!existsSync(marker)) {
-    const imported = await run([agentBin, 'replay', '--events', sample, '--json'], agentEnv);
-    if (imported.code !== 0) fail(`could not import the sample drive: ${imported.err.trim()}`);
-    writeFileSync(marker, new Date().toISOString());
-  }
-  console.log(`starting agent ${deviceId} (no camera: outbox + uplink, syncing the sample drive)…`);
-  startLogged('agent', [agentBin, 'run'], agentEnv, () => {});
-
-  const deadline = Date.now() + 60_000;
-  let depth = -1;
-  while (Date.now() < deadline) {
-    const queue = await run([agentBin, 'queue', '--json'], agentEnv);
-    depth = queue.code === 0 ? Number((JSON.parse(queue.out) as { depth: number }).depth) : -1;
-    if (depth === 0) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  console.log(`starting agent ${deviceId}: camera = the drive's video, GPS = its NMEA log, both in real time (${truth.durationS.toFixed(0)} s, ${truth.defects.length} defects on the road)…`);
   const api = `http://localhost:${ports.http}`;
+  const token = await readToken(api, hubEnv);
+  const before = await detectionCount(api, token);
+  let ended = false;
+  startLogged('agent', [agentBin, '--config', config, 'run'], agentEnv, (line) => {
+    if (line.sensor === 'camera' && line.state === 'ended') ended = true;
+  });
+
+  const started = Date.now();
+  let reported = -1;
+  while (!ended && Date.now() - started < (truth.durationS + 60) * 1000) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    const count = (await detectionCount(api, token)) - before;
+    if (count !== reported) console.log(`  ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s  ${count} defects reported to the hub`);
+    reported = count;
+  }
+  await new Promise((r) => setTimeout(r, 3_000));
+  const reportedTotal = (await detectionCount(api, token)) - before;
   console.log(`
-roadwatch is running${depth === 0 ? ' — the sample drive is synced' : ` — ${depth} events still queued`}
+roadwatch is running — the drive is over: ${reportedTotal} defects reported (${truth.defects.length} on the road; docs/SENSING.md)
   REST API   ${api}
-             curl '${api}/api/v1/detections?limit=5'
+             curl -H "Authorization: Bearer ${token}" '${api}/api/v1/detections?limit=5'
              curl ${api}/health/ready
+             (a read-only API token, kept in ${dataDir}/api-token; roadwatch-hub tokens --help)
   MQTT       mqtt://localhost:${ports.mqtt}  (device ${deviceId})
   logs       ${dataDir}/logs/hub.log, agent.log
 Ctrl-C stops both.`);
@@ -141,6 +159,39 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     for (const child of [...children].reverse()) child.kill('SIGTERM');
     void Promise.all(exits).then(() => process.exit(0));
   });
+}
+
+/**
+ * A `read` API token for the REST API: the one kept in data/api-token while the hub still accepts it,
+ * else a new one from `roadwatch-hub tokens create` (through the running hub's admin API).
+ */
+async function readToken(api: string, hubEnv: NodeJS.ProcessEnv): Promise<string> {
+  const file = `${dataDir}/api-token`;
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    const probe = await fetch(`${api}/api/v1/detections?limit=1`, { headers: { Authorization: `Bearer ${kept}` } }).catch(() => null);
+    await probe?.body?.cancel();
+    if (probe?.ok) return kept;
+  }
+  const name = `npm-start-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+  const created = await run([hubBin, 'tokens', 'create', '--name', name, '--scope', 'read', '--json'], hubEnv);
+  if (created.code !== 0) fail(`could not create an API token: ${created.err.trim()}`);
+  const { token } = JSON.parse(created.out.trim().split('\n').pop()!) as { token: string };
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function detectionCount(api: string, token: string): Promise<number> {
+  let count = 0;
+  let cursor: string | null = null;
+  do {
+    const response = await fetch(`${api}/api/v1/detections?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { headers: { Authorization: `Bearer ${token}` } }).catch(() => null);
+    if (!response?.ok) return count;
+    const page = (await response.json()) as { items: unknown[]; nextCursor: string | null };
+    count += page.items.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return count;
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

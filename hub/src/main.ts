@@ -9,7 +9,8 @@ import { MqttBroker } from './broker/index.js';
 import type { HubConfig } from './config/schema.js';
 import { openDatabase, type HubDatabase } from './db/client.js';
 import { createRegistry } from './metrics.js';
-import { createServices } from './services/index.js';
+import { startPeriodic, type Periodic } from './periodic.js';
+import { createServices, type Services } from './services/index.js';
 
 export interface HubDeps {
   logger: Logger;
@@ -32,6 +33,8 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
   let http: RunningHttpServer | null = null;
   let broker: MqttBroker | null = null;
   let adminToken: string | null = null;
+  let services: Services | null = null;
+  let alarmTimer: Periodic | null = null;
   let started = false;
 
   const readiness = async (): Promise<Readiness> => ({
@@ -45,11 +48,16 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     if (adminToken) removeAdminFile(config.dataDir, adminToken);
     // 2. Broker first: no new batches; admitted ingests drain and are acked; clients are closed.
     if (broker) await broker.stop().catch((err: unknown) => logger.error({ err }, 'error stopping the MQTT broker'));
-    // 3. HTTP: open requests finish (health answers 503 meanwhile: the broker is down).
+    // 3. Alarm rules: the timer stops after its current run; hotspot checks queued by the last ingests finish.
+    if (alarmTimer) await alarmTimer.stop();
+    if (services) await services.alarmRules.idle();
+    // 4. HTTP: open requests finish (health answers 503 meanwhile: the broker is down).
     if (http) await http.close().catch((err: unknown) => logger.error({ err }, 'error stopping the HTTP server'));
-    // 4. Database last: nothing uses it any more.
+    // 5. Database last: nothing uses it any more.
     if (database) await database.close().catch((err: unknown) => logger.error({ err }, 'error closing the database'));
     broker = null;
+    alarmTimer = null;
+    services = null;
     http = null;
     database = null;
     adminToken = null;
@@ -66,10 +74,13 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
         // 2. Migrations (idempotent; serialised across replicas on Postgres).
         await database.migrate();
         // 3. Services over the database.
-        const services = createServices({ database, logger, registry });
+        services = createServices({ database, logger, registry, config });
+        // Alarm rules on a timer (offline devices, hotspots leaving their window); they also run on ingest and status.
+        const rules = services.alarmRules;
+        alarmTimer = startPeriodic(() => rules.evaluateAll(), config.alarms.timerS * 1000, logger, 'alarm rules');
         // 4. HTTP server: /health answers at once, /health/ready says 503 until the broker listens.
         adminToken = newAdminToken();
-        const app = createApp({ services, readiness, registry, adminToken, logger });
+        const app = createApp({ services, readiness, registry, adminToken, logger, access: config });
         http = await startHttpServer({ app, host: config.host, port: config.httpPort, logger: logger.child({ component: 'http' }) });
         // 5. MQTT broker: devices can connect and their batches are ingested from here on.
         broker = new MqttBroker({ config, services, logger, registry });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { HUB_BIN, ManagedProcess, runNode, spawnNode } from './processes.js';
 
 export interface HubOptions {
@@ -13,6 +14,7 @@ export class HubProcess {
   proc!: ManagedProcess;
   httpPort = 0;
   mqttPort = 0;
+  private apiToken: Promise<string> | null = null;
 
   constructor(private readonly options: HubOptions) {
     this.httpPort = options.httpPort ?? 0;
@@ -68,8 +70,30 @@ export class HubProcess {
     return JSON.parse(result.stdout.trim().split('\n').pop()!) as { deviceId: string; secret: string };
   }
 
+  /**
+   * A `read` API token for the REST API, made with `roadwatch-hub tokens create` the first time it is
+   * needed (through the running hub's admin API with PGlite). It lives in the database, so it
+   * survives restarts of this hub.
+   */
+  readToken(): Promise<string> {
+    this.apiToken ??= this.createToken('read').catch((error: unknown) => {
+      this.apiToken = null;
+      throw error;
+    });
+    return this.apiToken;
+  }
+
+  async createToken(scope: 'read' | 'ack' | 'admin', name = `e2e-${scope}-${randomBytes(4).toString('hex')}`): Promise<string> {
+    const env = this.env;
+    if (!this.options.databaseUrl) env.DATABASE_URL = '';
+    const result = await runNode(HUB_BIN, ['tokens', 'create', '--name', name, '--scope', scope, '--json'], env);
+    if (result.code !== 0) throw new Error(`tokens create failed (${result.code}): ${result.stderr}${result.stdout}`);
+    return (JSON.parse(result.stdout.trim().split('\n').pop()!) as { token: string }).token;
+  }
+
+  /** GET with the read token (`Authorization: Bearer …`). */
   async get<T = unknown>(path: string): Promise<{ status: number; body: T }> {
-    const res = await fetch(`${this.httpUrl}${path}`);
+    const res = await fetch(`${this.httpUrl}${path}`, { headers: { Authorization: `Bearer ${await this.readToken()}` } });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
   }
@@ -79,6 +103,9 @@ export interface StoredDetection {
   eventId: string;
   deviceId: string;
   seq: number;
+  class: string;
+  lat: number;
+  lon: number;
 }
 
 /** Walks `GET /api/v1/detections` page by page (keyset cursor) and returns every row. */

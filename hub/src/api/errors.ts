@@ -3,6 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
+import { ServiceError } from '../services/errors.js';
 import type { AppEnv } from './env.js';
 
 /** The one error envelope of the whole HTTP API. */
@@ -41,7 +42,8 @@ const CODES: Partial<Record<number, string>> = {
 };
 
 /**
- * Maps every thrown error to the envelope: ApiError as it says, a UserError (a caller mistake the
+ * Maps every thrown error to the envelope: ApiError as it says, a service's NotFoundError /
+ * ConflictError to 404 `not_found` / 409 `conflict`, a UserError (a caller mistake the
  * services detected, e.g. a bad cursor) to 400 with its `code` when it has one, Hono's
  * HTTPException to its status, anything else to 500 with the details only in the log — clients
  * never see a stack trace.
@@ -51,6 +53,9 @@ export function createErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
     if (error instanceof ApiError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json(errorEnvelope(c, error.code, error.message), error.status);
+    }
+    if (error instanceof ServiceError) {
+      return c.json(errorEnvelope(c, error.code, error.message), error.code === 'not_found' ? 404 : 409);
     }
     if (error instanceof UserError) {
       const code = (error as UserError & { code?: unknown }).code;

@@ -1,6 +1,7 @@
 import { UserError } from '@roadwatch/shared';
 import type { AdminFile } from '../api/admin/admin-file.js';
 import type { DeviceCredentials, DeviceSummary } from '../services/ports.js';
+import type { CreatedToken, TokenAdmin, TokenScope, TokenSummary } from '../services/tokens.js';
 
 /** Talks to a running `serve` through its admin API (what admin.json points at). */
 export class AdminClient {
@@ -27,6 +28,13 @@ export class AdminClient {
   async list(): Promise<DeviceSummary[]> {
     return (await this.request<{ items: DeviceSummary[] }>('GET', '/admin/v1/devices')).items;
   }
+
+  /** The API tokens, through `/admin/v1/tokens`. */
+  readonly tokens: TokenAdmin = {
+    create: (input: { name: string; scope: TokenScope }) => this.request<CreatedToken>('POST', '/admin/v1/tokens', input),
+    list: async () => (await this.request<{ items: TokenSummary[] }>('GET', '/admin/v1/tokens')).items,
+    revoke: (nameOrId: string) => this.request<TokenSummary>('DELETE', `/admin/v1/tokens/${encodeURIComponent(nameOrId)}`),
+  };
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;

@@ -2,7 +2,7 @@ import { DeviceIdSchema, UserError } from '@roadwatch/shared';
 import type { HubConfig } from '../config/schema.js';
 import type { Logger } from '../logger.js';
 import type { DeviceSummary } from '../services/ports.js';
-import { openDeviceAccess } from './device-access.js';
+import { openHubAccess } from './hub-access.js';
 import type { CliIo } from './io.js';
 
 export interface DevicesAddOptions {
@@ -14,7 +14,7 @@ export interface DevicesAddOptions {
 export async function devicesAdd(deviceId: string, options: DevicesAddOptions, config: HubConfig, io: CliIo, logger: Logger): Promise<number> {
   const valid = DeviceIdSchema.safeParse(deviceId);
   if (!valid.success) throw new UserError(`invalid device id "${deviceId}"`, valid.error.issues[0]?.message ?? 'see the protocol docs');
-  const access = await openDeviceAccess(config, logger);
+  const access = await openHubAccess(config, logger);
   try {
     const { secret } = await access.devices.add(deviceId, { rotate: options.rotate ?? false });
     if (options.json) {
@@ -41,7 +41,7 @@ export async function devicesAdd(deviceId: string, options: DevicesAddOptions, c
 
 /** `roadwatch-hub devices list [--json]`. */
 export async function devicesList(options: { json?: boolean }, config: HubConfig, io: CliIo, logger: Logger): Promise<number> {
-  const access = await openDeviceAccess(config, logger);
+  const access = await openHubAccess(config, logger);
   try {
     const items = await access.devices.list();
     io.stdout(options.json ? `${JSON.stringify(items)}\n` : formatTable(items));

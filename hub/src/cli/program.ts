@@ -1,10 +1,12 @@
 import { UserError } from '@roadwatch/shared';
 import { Command, CommanderError } from 'commander';
+import { aggregatesRebuild } from './aggregates.js';
 import { commandLogger, loadHubConfig } from './config.js';
 import { devicesAdd, devicesList } from './devices.js';
 import { processIo, type CliIo } from './io.js';
 import { migrate } from './migrate.js';
 import { serve, type ServeProcess } from './serve.js';
+import { tokensCreate, tokensList, tokensRevoke } from './tokens.js';
 
 export interface RunCliOptions {
   io?: CliIo;
@@ -55,6 +57,46 @@ export async function runCli(argv: string[], { io = processIo(), proc = process 
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
       exitCode = await devicesList(opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+
+  const tokens = program.command('tokens').description('manage the API tokens of the REST API (docs/API-ACCESS.md)');
+  tokens
+    .command('create')
+    .description('issue an API token and print it (shown once; only its hash is kept)')
+    .requiredOption('--name <name>', 'who or what uses it, unique (letters, digits, ".", "_", "-")')
+    .requiredOption('--scope <scope>', 'read (GET), ack (also acknowledge and clear alarms) or admin (everything)')
+    .option('--json', 'print {"id","name","scope","prefix","token","createdAt",…} as JSON')
+    .option(...configOption)
+    .action(async (opts: { name: string; scope: string; json?: boolean; config?: string }) => {
+      exitCode = await tokensCreate(opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+  tokens
+    .command('list')
+    .description('list API tokens: name, scope, prefix, created, last used, revoked (never the tokens)')
+    .option('--json', 'print a JSON array')
+    .option(...configOption)
+    .action(async (opts: { json?: boolean; config?: string }) => {
+      exitCode = await tokensList(opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+  tokens
+    .command('revoke <name>')
+    .description('revoke an API token by name (or id): it stops working at once')
+    .option('--json', 'print the revoked token\'s summary as JSON')
+    .option(...configOption)
+    .action(async (name: string, opts: { json?: boolean; config?: string }) => {
+      exitCode = await tokensRevoke(name, opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+
+  const aggregates = program.command('aggregates').description('maintain the hourly rollups (aggregates)');
+  aggregates
+    .command('rebuild')
+    .description('recompute the rollups of a time range from the stored detections (idempotent)')
+    .option('--from <time>', 'first hour, ISO 8601 (rounded down to the hour; default: the beginning)')
+    .option('--to <time>', 'end, exclusive, ISO 8601 (rounded up to the hour; default: the end)')
+    .option('--json', 'print the report as JSON')
+    .option(...configOption)
+    .action(async (opts: { from?: string; to?: string; json?: boolean; config?: string }) => {
+      exitCode = await aggregatesRebuild(opts, loadHubConfig(opts.config, io), io, commandLogger(io));
     });
 
   try {

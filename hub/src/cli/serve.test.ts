@@ -113,8 +113,22 @@ describe('roadwatch-hub binary', () => {
       await client.publishAsync(deviceTopic('veh-cli', 'events'), batchPayload('veh-cli', makeEvents(2), batchId), { qos: 1 });
       expect((await acks.waitFor(batchId)).stored).toHaveLength(2);
       await client.endAsync();
-      const detections = (await (await fetch(`http://127.0.0.1:${http.port as number}/api/v1/detections`)).json()) as { items: unknown[] };
+      // The REST API wants a token: tokens create goes through the admin API too.
+      const api = `http://127.0.0.1:${http.port as number}/api/v1/detections`;
+      expect((await fetch(api)).status).toBe(401);
+      const created = await runBin(['tokens', 'create', '--name', 'cli-reader', '--scope', 'read', '--json'], env);
+      expect(created.stderr).toBe('');
+      expect(created.code).toBe(0);
+      const { token } = JSON.parse(created.stdout) as { token: string };
+      expect(token).toMatch(/^rwt_/);
+      const detections = (await (await fetch(api, { headers: { Authorization: `Bearer ${token}` } })).json()) as { items: unknown[] };
       expect(detections.items).toHaveLength(2);
+      const tokens = await runBin(['tokens', 'list', '--json'], env);
+      expect(JSON.parse(tokens.stdout)).toEqual([expect.objectContaining({ name: 'cli-reader', scope: 'read', lastUsedAt: expect.any(String), revokedAt: null })]);
+      const revoked = await runBin(['tokens', 'revoke', 'cli-reader'], env);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toBe('Token cli-reader revoked: it no longer works.\n');
+      expect((await fetch(api, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(401);
 
       const migrate = await runBin(['migrate'], env);
       expect(migrate.code).toBe(2);
@@ -132,6 +146,9 @@ describe('roadwatch-hub binary', () => {
     const after = await runBin(['devices', 'list', '--json'], env);
     expect(after.code).toBe(0);
     expect((JSON.parse(after.stdout) as Array<{ deviceId: string }>).map((d) => d.deviceId)).toEqual(['veh-cli']);
+    const tokensAfter = await runBin(['tokens', 'list', '--json'], env);
+    expect(tokensAfter.code).toBe(0);
+    expect(JSON.parse(tokensAfter.stdout)).toEqual([expect.objectContaining({ name: 'cli-reader', revokedAt: expect.any(String) })]);
   }, 120_000);
 
   it.each([

@@ -1,7 +1,44 @@
 import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, asInt, type EnvBinding } from '@roadwatch/shared';
+import { ACCESS_CONFIG_SHAPE, ACCESS_ENV } from './access.js';
 
 const Port = z.number().int().min(0).max(65535);
+const H3Resolution = z.number().int().min(0).max(15);
+const Seconds = z.number().int().min(0).max(365 * 86_400);
+
+/** Alarm rule thresholds (docs/ALARMS.md). */
+export const AlarmsConfigSchema = z.strictObject({
+  /** How often the rules are re-evaluated for every device and cell (offline devices, hotspots leaving the window). */
+  timerS: Seconds.min(1).default(60),
+  /** severe_damage: one alarm per H3 cell at `resolution` (12 ≈ 300 m², about one defect) for an event of these classes at or above minConfidence. */
+  severe: z
+    .strictObject({
+      classes: z.array(z.string().min(1).max(64)).default(['D40']),
+      minConfidence: z.number().min(0).max(1).default(0.6),
+      resolution: H3Resolution.default(12),
+    })
+    .prefault({}),
+  /** hotspot: ≥ minEvents events from ≥ minDevices distinct vehicles in one aggregates.h3Resolution cell within the last `days` UTC days. */
+  hotspot: z
+    .strictObject({
+      minEvents: z.number().int().min(1).default(5),
+      minDevices: z.number().int().min(1).default(2),
+      days: z.number().int().min(1).max(366).default(7),
+    })
+    .prefault({}),
+  /** device_offline: the last will (state offline), or no status and no events for this long. */
+  offlineAfterS: Seconds.min(1).default(900),
+  /** outbox_backlog: the device's status reports a queue deeper or older than this. */
+  backlog: z
+    .strictObject({
+      maxQueueDepth: z.number().int().min(0).default(10_000),
+      maxOldestAgeS: Seconds.default(86_400),
+    })
+    .prefault({}),
+  /** sensor_fault: a sensor reported `fault` for longer than this. */
+  sensorFaultAfterS: Seconds.default(300),
+});
+export type AlarmsConfig = z.infer<typeof AlarmsConfigSchema>;
 
 export const HubConfigSchema = z.strictObject({
   /** Postgres URL; when absent an embedded PGlite database lives under dataDir/pglite. */
@@ -29,6 +66,15 @@ export const HubConfigSchema = z.strictObject({
       poolSize: z.number().int().min(1).max(200).default(10),
     })
     .prefault({}),
+  aggregates: z
+    .strictObject({
+      /** H3 resolution of detections.h3_cell, the cell rollups and the hotspot rule (9 ≈ 0.1 km² cells). */
+      h3Resolution: H3Resolution.default(9),
+    })
+    .prefault({}),
+  alarms: AlarmsConfigSchema.prefault({}),
+  /** REST API access: allowedIps, trustedProxies, cors, rateLimit, metrics (docs/API-ACCESS.md). */
+  ...ACCESS_CONFIG_SHAPE,
 });
 
 export type HubConfig = z.infer<typeof HubConfigSchema>;
@@ -42,4 +88,5 @@ export const HUB_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_HUB_LOG_LEVEL', path: ['logLevel'] },
   { name: 'ROADWATCH_HUB_TLS_CERT', path: ['mqtt', 'tlsCertFile'] },
   { name: 'ROADWATCH_HUB_TLS_KEY', path: ['mqtt', 'tlsKeyFile'] },
+  ...ACCESS_ENV,
 ];

@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { UserError } from '@roadwatch/shared';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from './client.js';
+import { MIGRATIONS_FOLDER, openDatabase } from './client.js';
 import { isPgliteLocked, pgliteLockHolder } from './pglite-lock.js';
 import { execRows } from './rows.js';
 import { testDatabases, testLogger } from './testing/databases.js';
+
+/** Entries in drizzle/meta/_journal.json: every committed migration. */
+const MIGRATIONS = (JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
 
 describe.each(testDatabases())('HubDatabase on $name', ({ name, open }) => {
   it('migrates an empty database, and migrating again changes nothing', async () => {
@@ -21,9 +24,12 @@ describe.each(testDatabases())('HubDatabase on $name', ({ name, open }) => {
         database.db,
         sql`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`,
       );
-      expect(tables.map((r) => r.t)).toEqual(['detections', 'device_status', 'devices', 'quarantine']);
+      expect(tables.map((r) => r.t)).toEqual([
+        'agg_hourly_cell', 'agg_hourly_device', 'alarms', 'api_tokens',
+        'detections', 'device_status', 'devices', 'quarantine',
+      ]);
       const applied = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-      expect(applied[0]!.n).toBe(1);
+      expect(applied[0]!.n).toBe(MIGRATIONS);
       await database.ping();
     } finally {
       await database.close();
@@ -35,7 +41,7 @@ describe.each(testDatabases())('HubDatabase on $name', ({ name, open }) => {
     try {
       await Promise.all([database.migrate(), database.migrate(), database.migrate()]);
       const applied = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-      expect(applied[0]!.n).toBe(1);
+      expect(applied[0]!.n).toBe(MIGRATIONS);
     } finally {
       await database.close();
     }

@@ -2,14 +2,19 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  check,
   doublePrecision,
   index,
   integer,
   jsonb,
+  numeric,
   pgTable,
+  primaryKey,
   real,
+  smallint,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -48,6 +53,11 @@ export const detections = pgTable(
     frameW: integer('frame_w'),
     frameH: integer('frame_h'),
     model: text('model'),
+    /**
+     * H3 cell of (lat, lon) at the hub's `aggregates.h3Resolution`, computed at ingest (Postgres has no
+     * H3 here). Null for rows stored before it existed; `roadwatch-hub aggregates rebuild` fills it in.
+     */
+    h3Cell: text('h3_cell'),
     batchId: uuid('batch_id').notNull(),
     receivedAt: tstz('received_at').notNull().defaultNow(),
   },
@@ -82,4 +92,118 @@ export const deviceStatus = pgTable('device_status', {
   state: text('state').notNull(),
   payload: jsonb('payload').notNull(),
   updatedAt: tstz('updated_at').notNull().default(sql`now()`),
+  /** `{sensor: ISO time}`: since when each sensor has reported `fault` without a break (for the sensor-fault rule). */
+  sensorFaultSince: jsonb('sensor_fault_since').$type<Record<string, string>>().notNull().default({}),
 });
+
+export const ALARM_TYPES = ['severe_damage', 'hotspot', 'device_offline', 'outbox_backlog', 'sensor_fault'] as const;
+export const ALARM_SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+export const ALARM_STATUSES = ['active_unack', 'active_ack', 'cleared'] as const;
+
+const inList = (column: string, values: readonly string[]) => sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
+
+/**
+ * Alarms (lifecycle as ThingsBoard: active_unack → active_ack → cleared, or active_* → cleared).
+ * At most ONE open (not cleared) alarm per (type, source), enforced by the partial unique index:
+ * raising is `INSERT … ON CONFLICT (type, source) WHERE status <> 'cleared' DO UPDATE`, so
+ * concurrent ingests (or hub replicas) cannot open two.
+ */
+export const alarms = pgTable(
+  'alarms',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    type: text('type').notNull(),
+    /** What the alarm is about: an H3 cell (severe_damage, hotspot), a device id, or `<deviceId>/<sensor>`. */
+    source: text('source').notNull(),
+    /** The device concerned (the last reporter for severe_damage; null for hotspot), for filtering by device. */
+    deviceId: text('device_id'),
+    severity: text('severity').notNull(),
+    status: text('status').notNull().default('active_unack'),
+    message: text('message').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+    /** When the rule last fired with something new for this open alarm. */
+    lastSeenAt: tstz('last_seen_at').notNull().defaultNow(),
+    /** Times the rule fired while the alarm was open (1 when opened). */
+    count: integer('count').notNull().default(1),
+    ackedAt: tstz('acked_at'),
+    ackedBy: text('acked_by'),
+    clearedAt: tstz('cleared_at'),
+    clearedBy: text('cleared_by'),
+  },
+  (t) => [
+    uniqueIndex('alarms_open_type_source_key').on(t.type, t.source).where(sql`status <> 'cleared'`),
+    // Newest alarm per (type, source): DISTINCT ON (type, source) … ORDER BY type, source, created_at DESC, id DESC.
+    index('alarms_type_source_created_idx').on(t.type, t.source, t.createdAt.desc(), t.id.desc()),
+    index('alarms_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    index('alarms_status_severity_created_idx').on(t.status, t.severity, t.createdAt.desc()),
+    index('alarms_device_created_idx').on(t.deviceId, t.createdAt.desc()),
+    check('alarms_type_check', inList('type', ALARM_TYPES)),
+    check('alarms_severity_check', inList('severity', ALARM_SEVERITIES)),
+    check('alarms_status_check', inList('status', ALARM_STATUSES)),
+  ],
+);
+
+/**
+ * Hourly rollups, maintained in the ingest statement for newly inserted rows only and rebuilt from
+ * detections by `roadwatch-hub aggregates rebuild`. Hours are UTC, by event time (ts), not receive time.
+ * confidence_sum is numeric so that sums are exact and independent of the order rows arrived in.
+ */
+export const aggHourlyDevice = pgTable(
+  'agg_hourly_device',
+  {
+    hour: tstz('hour').notNull(),
+    deviceId: text('device_id').notNull(),
+    class: text('class').notNull(),
+    events: integer('events').notNull(),
+    confidenceSum: numeric('confidence_sum').notNull(),
+    confidenceMax: real('confidence_max').notNull(),
+  },
+  (t) => [primaryKey({ name: 'agg_hourly_device_pkey', columns: [t.hour, t.deviceId, t.class] })],
+);
+
+/**
+ * Per (H3 cell, hour, device, class). The device dimension makes "≥ N events from ≥ M distinct
+ * vehicles in one cell within D days" exact (a sum and a count(distinct device_id) over the window's
+ * hours) without a second table; per-cell figures sum over devices. A vehicle passes a cell in
+ * seconds, so the device dimension adds few rows. The primary key leads with the cell (the hotspot
+ * check after each ingest looks up the cells it touched); the BRIN index on hour serves the timer's
+ * scan of the window and costs next to nothing to maintain.
+ */
+export const aggHourlyCell = pgTable(
+  'agg_hourly_cell',
+  {
+    /** H3 cell index (hex string, as h3-js prints it). */
+    cell: text('cell').notNull(),
+    resolution: smallint('resolution').notNull(),
+    hour: tstz('hour').notNull(),
+    deviceId: text('device_id').notNull(),
+    class: text('class').notNull(),
+    events: integer('events').notNull(),
+    confidenceSum: numeric('confidence_sum').notNull(),
+    confidenceMax: real('confidence_max').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'agg_hourly_cell_pkey', columns: [t.cell, t.resolution, t.hour, t.deviceId, t.class] }),
+    index('agg_hourly_cell_hour_brin').using('brin', t.hour),
+  ],
+);
+
+export const API_TOKEN_SCOPES = ['read', 'ack', 'admin'] as const;
+
+/** API tokens: only a sha256 of a 256-bit random token is kept; `prefix` (its first characters) identifies it in lists. */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull().unique('api_tokens_name_key'),
+    scope: text('scope').notNull(),
+    tokenHash: text('token_hash').notNull().unique('api_tokens_token_hash_key'),
+    prefix: text('prefix').notNull(),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    lastUsedAt: tstz('last_used_at'),
+    revokedAt: tstz('revoked_at'),
+  },
+  (t) => [check('api_tokens_scope_check', inList('scope', API_TOKEN_SCOPES))],
+);

@@ -1,5 +1,11 @@
 import type { RoadEvent } from '@roadwatch/shared';
 import { sql, type SQL } from 'drizzle-orm';
+import { hourlyCellInsert, hourlyDeviceInsert } from './aggregates-sql.js';
+import { severeAlarmsCte, type SevereAlarmRow } from './alarms-sql.js';
+import { cellOf } from './geo.js';
+
+/** aggregates.h3Resolution's default. */
+export const DEFAULT_H3_RESOLUTION = 9;
 
 /** One row for json_to_recordset; keys are the detections column names. */
 export interface DetectionRow {
@@ -19,6 +25,8 @@ export interface DetectionRow {
   frame_w: number | null;
   frame_h: number | null;
   model: string | null;
+  /** H3 cell of (lat, lon) at the hub's aggregates.h3Resolution. */
+  h3_cell: string;
 }
 
 export interface QuarantineRow {
@@ -28,7 +36,7 @@ export interface QuarantineRow {
   payload: string;
 }
 
-export function toDetectionRow(e: RoadEvent): DetectionRow {
+export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTION): DetectionRow {
   return {
     event_id: e.eventId,
     seq: e.seq,
@@ -46,18 +54,22 @@ export function toDetectionRow(e: RoadEvent): DetectionRow {
     frame_w: e.frame?.w ?? null,
     frame_h: e.frame?.h ?? null,
     model: e.model ?? null,
+    h3_cell: cellOf(e.lat, e.lon, h3Resolution),
   };
 }
 
 /**
  * The whole batch in ONE statement, hence one implicit transaction and one round trip:
  * insert the valid events (ON CONFLICT = idempotent, also for repeats inside the batch),
- * quarantine the invalid ones, touch devices.last_seen_at, return the event ids really inserted.
+ * add the rows really inserted (the RETURNING of that insert, never a duplicate) to the hourly
+ * rollups, raise severe-damage alarms for the inserted events among `severe`, quarantine the
+ * invalid ones, touch devices.last_seen_at, return the event ids really inserted.
  *
- * Lock order is fixed to avoid deadlocks between overlapping batches: events sorted by
- * event_id first; the devices row is updated after them (unreferenced data-modifying CTEs run
- * once the main query is done), and only when last_seen_at is older than a second, so
- * concurrent batches of one device rarely queue on that row.
+ * Lock order is fixed to avoid deadlocks between overlapping batches: events sorted by event_id
+ * first; then the rollup rows, each table sorted by its key; then alarms sorted by source; the
+ * devices row last (unreferenced data-modifying CTEs run in order once the main query is done),
+ * and only when last_seen_at is older than a second, so concurrent batches of one device rarely
+ * queue on that row.
  */
 export function ingestStatement(p: {
   deviceId: string;
@@ -65,21 +77,33 @@ export function ingestStatement(p: {
   now: string;
   events: DetectionRow[];
   quarantine: QuarantineRow[];
+  /** The resolution of the events' h3_cell (aggregates.h3Resolution). */
+  h3Resolution?: number;
+  /** Severe-damage alarms to raise for those of these events that get inserted (the rules decide which). */
+  severe?: SevereAlarmRow[];
 }): SQL {
+  const resolution = p.h3Resolution ?? DEFAULT_H3_RESOLUTION;
+  const severe = p.severe ?? [];
   return sql`
     with ins as (
       insert into detections (event_id, device_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg,
-                              class, confidence, hits, bbox, frame_w, frame_h, model, batch_id)
+                              class, confidence, hits, bbox, frame_w, frame_h, model, h3_cell, batch_id)
       select e.event_id, ${p.deviceId}, e.seq, e.ts, e.clock, e.lat, e.lon, e.accuracy_m, e.speed_kmh, e.heading_deg,
-             e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, ${p.batchId}::uuid
+             e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, e.h3_cell, ${p.batchId}::uuid
       from json_to_recordset(${JSON.stringify(p.events)}::json) as e(
         event_id uuid, seq bigint, ts timestamptz, clock text, lat float8, lon float8, accuracy_m real,
         speed_kmh real, heading_deg real, class text, confidence real, hits int, bbox jsonb,
-        frame_w int, frame_h int, model text)
+        frame_w int, frame_h int, model text, h3_cell text)
       order by e.event_id
       on conflict (event_id) do nothing
-      returning event_id
-    ), q as (
+      returning event_id, device_id, ts, class, confidence, h3_cell
+    ), agg_device as (
+      ${hourlyDeviceInsert(sql`ins`, true)}
+    ), agg_cell as (
+      ${hourlyCellInsert(sql`ins`, resolution, true)}
+    )${severe.length ? sql`, severe as (
+      ${severeAlarmsCte(severe, p.deviceId, p.now)}
+    )` : sql``}, q as (
       insert into quarantine (device_id, batch_id, seq, event_id, reason, payload)
       select ${p.deviceId}, ${p.batchId}, q.seq, q.event_id, q.reason, q.payload
       from json_to_recordset(${JSON.stringify(p.quarantine)}::json) as q(seq bigint, event_id text, reason text, payload text)

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { execRows, isRetryableTxError } from '../db/rows.js';
-import { ingestStatement, quarantinePayloadStatement, toDetectionRow, type DetectionRow, type QuarantineRow } from './ingest-sql.js';
+import type { IngestRules } from './alarm-rules.js';
+import type { SevereAlarmRow } from './alarms-sql.js';
+import { DEFAULT_H3_RESOLUTION, ingestStatement, quarantinePayloadStatement, toDetectionRow, type DetectionRow, type QuarantineRow } from './ingest-sql.js';
 import { checkEnvelope, checkEvent, toPgText } from './ingest-validate.js';
 import { ingestMetrics, type IngestMetrics } from './metrics.js';
 import type { BatchIngest, IngestChannel, IngestOutcome } from './ports.js';
@@ -13,6 +15,10 @@ export interface IngestServiceDeps {
   logger: Logger;
   clock?: () => Date;
   registry?: Registry;
+  /** aggregates.h3Resolution: the H3 cell stored with each event and rolled up (default 9). */
+  h3Resolution?: number;
+  /** Alarm rules: severe damage inside the ingest statement, hotspot checks after commit. */
+  rules?: IngestRules;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -23,9 +29,13 @@ export class IngestService implements BatchIngest {
   private readonly logger: Logger;
   private readonly clock: () => Date;
   private readonly metrics: IngestMetrics;
+  private readonly h3Resolution: number;
+  private readonly rules: IngestRules | undefined;
 
   constructor(deps: IngestServiceDeps) {
     this.db = deps.db;
+    this.h3Resolution = deps.h3Resolution ?? DEFAULT_H3_RESOLUTION;
+    this.rules = deps.rules;
     this.logger = deps.logger.child({ svc: 'ingest' });
     this.clock = deps.clock ?? (() => new Date());
     this.metrics = ingestMetrics(deps.registry);
@@ -67,7 +77,7 @@ export class IngestService implements BatchIngest {
     for (const raw of rawEvents) {
       const result = checkEvent(raw);
       if (result.ok) {
-        events.push(toDetectionRow(result.event));
+        events.push(toDetectionRow(result.event, this.h3Resolution));
       } else {
         rejected.push({ seq: result.seq, eventId: result.eventId, reason: result.reason });
         quarantine.push({
@@ -78,8 +88,13 @@ export class IngestService implements BatchIngest {
         });
       }
     }
-    const base = { deviceId, batchId, now: this.clock().toISOString() };
-    const stored = await this.store(base, events, quarantine, rejected);
+    const base = { deviceId, batchId, now: this.clock().toISOString(), h3Resolution: this.h3Resolution };
+    const severe = this.rules?.severeFor(deviceId, events) ?? [];
+    const stored = await this.store(base, events, severe, quarantine, rejected);
+    if (this.rules && stored.length) {
+      const inserted = new Set(stored);
+      this.rules.afterIngest(deviceId, events.filter((e) => inserted.has(e.event_id)));
+    }
 
     const duplicates = events.length - stored.length;
     this.metrics.stored.inc(stored.length);
@@ -99,13 +114,14 @@ export class IngestService implements BatchIngest {
 
   /** One statement for the batch; retried on deadlock; a row Postgres refuses is isolated instead of blocking the batch forever. */
   private async store(
-    base: { deviceId: string; batchId: string; now: string },
+    base: { deviceId: string; batchId: string; now: string; h3Resolution: number },
     events: DetectionRow[],
+    severe: SevereAlarmRow[],
     quarantine: QuarantineRow[],
     rejected: RejectedEvent[],
   ): Promise<string[]> {
     try {
-      return await this.run({ ...base, events, quarantine });
+      return await this.run({ ...base, events, severe, quarantine });
     } catch (err) {
       if (!isDataError(err)) throw err;
       this.logger.warn({ err, batchId: base.batchId }, 'batch refused by the database; isolating the bad events');
@@ -113,7 +129,8 @@ export class IngestService implements BatchIngest {
     const stored: string[] = [];
     for (const event of events) {
       try {
-        stored.push(...(await this.run({ ...base, events: [event], quarantine: [] })));
+        const mine = severe.filter((r) => r.event_ids.includes(event.event_id)).map((r) => ({ ...r, event_ids: [event.event_id] }));
+        stored.push(...(await this.run({ ...base, events: [event], severe: mine, quarantine: [] })));
       } catch (err) {
         if (!isDataError(err)) throw err;
         const reason = toPgText(`refused by the database: ${(err as Error).message}`);

@@ -1,7 +1,7 @@
 import { StatusSchema } from '@roadwatch/shared';
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
-import { deviceStatus } from '../db/schema.js';
 import { hasUnstorableText } from './ingest-validate.js';
 import type { StatusRecorder } from './ports.js';
 
@@ -9,17 +9,23 @@ export interface StatusServiceDeps {
   db: Db;
   logger: Logger;
   clock?: () => Date;
+  /** Runs after a status is stored (the device alarm rules); its failure is logged, never the caller's. */
+  afterRecord?: (deviceId: string) => Promise<void>;
 }
 
 const decoder = new TextDecoder('utf-8');
 
 export class StatusService implements StatusRecorder {
   private readonly db: Db;
+  private readonly logger: Logger;
   private readonly clock: () => Date;
+  private readonly afterRecord: ((deviceId: string) => Promise<void>) | undefined;
 
   constructor(deps: StatusServiceDeps) {
     this.db = deps.db;
+    this.logger = deps.logger.child({ svc: 'status' });
     this.clock = deps.clock ?? (() => new Date());
+    this.afterRecord = deps.afterRecord;
   }
 
   async record(deviceId: string, payload: Uint8Array | string): Promise<boolean> {
@@ -32,11 +38,25 @@ export class StatusService implements StatusRecorder {
     const result = StatusSchema.safeParse(parsed);
     if (!result.success || hasUnstorableText(result.data)) return false;
     const status = result.data;
-    const updatedAt = this.clock();
-    await this.db
-      .insert(deviceStatus)
-      .values({ deviceId, state: status.state, payload: status, updatedAt })
-      .onConflictDoUpdate({ target: deviceStatus.deviceId, set: { state: status.state, payload: status, updatedAt } });
+    const now = this.clock().toISOString();
+    // sensor_fault_since: for each sensor now in `fault`, since when without a break — kept from the
+    // previous row when it was already in fault, else now. A status without sensors (the last will) empties it.
+    const faulty = Object.fromEntries(Object.entries(status.sensors ?? {}).filter(([, state]) => state === 'fault').map(([sensor]) => [sensor, now]));
+    await this.db.execute(sql`
+      insert into device_status as s (device_id, state, payload, updated_at, sensor_fault_since)
+      values (${deviceId}, ${status.state}, ${JSON.stringify(status)}::jsonb, ${now}::timestamptz, ${JSON.stringify(faulty)}::jsonb)
+      on conflict (device_id) do update set
+        state = excluded.state, payload = excluded.payload, updated_at = excluded.updated_at,
+        sensor_fault_since = (
+          select coalesce(jsonb_object_agg(f.key, coalesce(s.sensor_fault_since -> f.key, f.value)), '{}'::jsonb)
+          from jsonb_each(excluded.sensor_fault_since) f)`);
+    if (this.afterRecord) {
+      try {
+        await this.afterRecord(deviceId);
+      } catch (err) {
+        this.logger.warn({ err, deviceId }, 'device alarm rules failed after a status update; the timer will catch up');
+      }
+    }
     return true;
   }
 }

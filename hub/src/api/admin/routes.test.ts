@@ -56,6 +56,36 @@ describe.each(testDatabases())('admin routes on $name', (testDb) => {
     expect(((await res.json()) as Envelope).error.code).toBe(code);
   });
 
+  it('creates a token (shown once, no-store), lists it without the token, revokes it by name; errors are envelopes', async () => {
+    const created = await t.app.request('/admin/v1/tokens', { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ name: 'grafana', scope: 'read' }) });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('Cache-Control')).toBe('no-store');
+    const body = (await created.json()) as { token: string; name: string; scope: string; prefix: string };
+    expect(body).toMatchObject({ name: 'grafana', scope: 'read', token: expect.stringMatching(/^rwt_/), prefix: body.token.slice(0, 12) });
+    expect(await t.services.tokens.verify(body.token)).toMatchObject({ name: 'grafana' });
+
+    const list = (await (await t.app.request('/admin/v1/tokens', { headers: adminHeaders() })).json()) as { items: Array<Record<string, unknown>> };
+    const item = list.items.find((i) => i.name === 'grafana')!;
+    expect(item).toMatchObject({ scope: 'read', revokedAt: null });
+    expect(item).not.toHaveProperty('token');
+
+    const revoked = await t.app.request('/admin/v1/tokens/grafana', { method: 'DELETE', headers: adminHeaders() });
+    expect(revoked.status).toBe(200);
+    expect(((await revoked.json()) as { revokedAt: string | null }).revokedAt).not.toBeNull();
+    expect(await t.services.tokens.verify(body.token)).toBeNull();
+
+    const missing = await t.app.request('/admin/v1/tokens/nobody', { method: 'DELETE', headers: adminHeaders() });
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as Envelope).error.code).toBe('not_found');
+    const dup = await t.app.request('/admin/v1/tokens', { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ name: 'grafana', scope: 'ack' }) });
+    expect(dup.status).toBe(409);
+    const bad = await t.app.request('/admin/v1/tokens', { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ name: 'x', scope: 'root' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as Envelope).error.code).toBe('invalid_request');
+    // An API token is not the admin token.
+    expect((await t.app.request('/admin/v1/tokens', { headers: { Authorization: `Bearer ${t.tokens.admin}` } })).status).toBe(401);
+  });
+
   it('lists devices', async () => {
     const res = await t.app.request('/admin/v1/devices', { headers: adminHeaders() });
     expect(res.status).toBe(200);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabases } from '../../db/testing/databases.js';
 import type { DetectionItem } from '../../services/ports.js';
 import { batchPayload, makeEvent } from '../../services/testing/fixtures.js';
-import { openTestApp, type TestApp } from '../testing/app.js';
+import { bearer, openTestApp, type TestApp } from '../testing/app.js';
 
 interface Page {
   items: DetectionItem[];
@@ -30,7 +30,7 @@ describe.each(testDatabases())('GET /api/v1/detections on $name', (testDb) => {
   });
 
   const get = async (query: string) => {
-    const res = await t.app.request(`/api/v1/detections${query}`);
+    const res = await t.app.request(`/api/v1/detections${query}`, { headers: bearer(t.tokens.read) });
     return { status: res.status, body: (await res.json()) as Page & Envelope };
   };
 
@@ -81,7 +81,7 @@ describe('a failing database', () => {
   it('is a 500 envelope without internals', async () => {
     const t = await openTestApp(testDatabases().find((d) => d.name === 'pglite')!);
     await t.database.close();
-    const res = await t.app.request('/api/v1/detections', { headers: { 'X-Request-Id': 'req-500' } });
+    const res = await t.app.request('/api/v1/detections', { headers: { ...bearer(t.tokens.read), 'X-Request-Id': 'req-500' } });
     expect(res.status).toBe(500);
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({

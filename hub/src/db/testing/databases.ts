@@ -6,8 +6,11 @@ import { openDatabase, redactUrl, type HubDatabase } from '../client.js';
 export interface TestDatabase {
   name: 'pglite' | 'postgres';
   /** A fresh, migrated, empty database; close() drops it (postgres). */
-  open(options?: { migrate?: boolean }): Promise<HubDatabase>;
+  open(options?: { migrate?: boolean }): Promise<TestHubDatabase>;
 }
+
+/** `url` (Postgres only) lets a test open more pools on the same database, like several hub replicas. */
+export type TestHubDatabase = HubDatabase & { url?: string };
 
 export const TEST_DATABASE_ENV = 'ROADWATCH_TEST_DATABASE_URL';
 
@@ -36,7 +39,7 @@ async function openPgliteTest(options?: { migrate?: boolean }): Promise<HubDatab
   return database;
 }
 
-async function openPostgresTest(adminUrl: string, options?: { migrate?: boolean }): Promise<HubDatabase> {
+async function openPostgresTest(adminUrl: string, options?: { migrate?: boolean }): Promise<TestHubDatabase> {
   const name = `rw_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   try {
@@ -53,6 +56,7 @@ async function openPostgresTest(adminUrl: string, options?: { migrate?: boolean 
   if (options?.migrate !== false) await database.migrate();
   return {
     ...database,
+    url: url.toString(),
     async close() {
       await database.close();
       await dropDatabase(adminUrl, name);

@@ -1,0 +1,232 @@
+import { StatusSchema } from '@roadwatch/shared';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { AlarmsConfig } from '../config/schema.js';
+import type { Db } from '../db/client.js';
+import { execRows } from '../db/rows.js';
+import { evaluateDevice, hotspotAlarm, RULES_ACTOR, sensorSource, severeCandidate, type CellSupport, type DeviceFacts, type SevereCandidate } from './alarm-conditions.js';
+import type { Alarm, RaiseAlarmInput } from './alarm-types.js';
+import type { AlarmService } from './alarms.js';
+import type { SevereAlarmRow } from './alarms-sql.js';
+import type { DetectionRow } from './ingest-sql.js';
+
+export interface AlarmRulesDeps {
+  db: Db;
+  alarms: AlarmService;
+  logger: Logger;
+  config: AlarmsConfig;
+  /** aggregates.h3Resolution: the cells of the rollups, hence of hotspots. */
+  h3Resolution: number;
+  clock?: () => Date;
+  /**
+   * How long cells touched by ingests are collected before their hotspot check (default 1000 ms):
+   * under load one query checks the cells of many batches. 0 in tests.
+   */
+  hotspotDelayMs?: number;
+}
+
+/** What the ingest service asks of the rules (see IngestService). */
+export interface IngestRules {
+  /** Severe-damage alarms for a batch's events; raised inside the ingest statement for those really inserted. */
+  severeFor(deviceId: string, events: DetectionRow[]): SevereAlarmRow[];
+  /** After commit, with the rows really inserted: queues the hotspot check of the cells they touched. */
+  afterIngest(deviceId: string, inserted: DetectionRow[]): void;
+}
+
+const CELL_CHUNK = 1000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The default alarm rules (docs/ALARMS.md). All evaluation is idempotent — it computes the alarms that
+ * should be open from stored facts and raises (a no-op when the open alarm already says so) or clears
+ * them — so ingest, status updates, the timer and several hub replicas may run it in any order.
+ *
+ * - severe_damage: inside the ingest statement (severeFor), exactly once per inserted event.
+ * - hotspot: after an ingest commits, for the cells it touched (queued and coalesced, off the ack
+ *   path); and on the timer for every cell, which also clears hotspots that left the window.
+ * - device_offline, outbox_backlog, sensor_fault: on every status update of the device, and on the
+ *   timer for every device.
+ */
+export class AlarmRules implements IngestRules {
+  private readonly db: Db;
+  private readonly alarms: AlarmService;
+  private readonly logger: Logger;
+  private readonly config: AlarmsConfig;
+  private readonly resolution: number;
+  private readonly clock: () => Date;
+  private readonly startedAt: Date;
+  private readonly hotspotDelayMs: number;
+  private readonly pendingCells = new Set<string>();
+  private worker: Promise<void> | null = null;
+
+  constructor(deps: AlarmRulesDeps) {
+    this.db = deps.db;
+    this.alarms = deps.alarms;
+    this.logger = deps.logger.child({ svc: 'alarm-rules' });
+    this.config = deps.config;
+    this.resolution = deps.h3Resolution;
+    this.clock = deps.clock ?? (() => new Date());
+    this.startedAt = this.clock();
+    this.hotspotDelayMs = deps.hotspotDelayMs ?? 1000;
+  }
+
+  severeFor(deviceId: string, events: DetectionRow[]): SevereAlarmRow[] {
+    if (!this.config.severe.classes.length) return [];
+    const bySource = new Map<string, { ids: Set<string>; newest: SevereCandidate }>();
+    for (const e of events) {
+      const c = severeCandidate(deviceId, e, this.config.severe);
+      if (!c) continue;
+      const seen = bySource.get(c.source);
+      if (!seen) bySource.set(c.source, { ids: new Set([c.eventId]), newest: c });
+      else {
+        seen.ids.add(c.eventId); // a repeat inside the batch counts once
+        if (c.ts > seen.newest.ts || (c.ts === seen.newest.ts && c.eventId > seen.newest.eventId)) seen.newest = c;
+      }
+    }
+    return [...bySource.values()].map(({ ids, newest }) => ({
+      source: newest.source,
+      event_ids: [...ids],
+      severity: newest.alarm.severity,
+      message: newest.alarm.message,
+      details: newest.alarm.details ?? {},
+    }));
+  }
+
+  afterIngest(_deviceId: string, inserted: DetectionRow[]): void {
+    for (const e of inserted) this.pendingCells.add(e.h3_cell);
+    if (this.pendingCells.size) this.kick();
+  }
+
+  /** Resolves when the queued hotspot checks are done (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.worker) await this.worker;
+  }
+
+  /** Every rule for every device and cell: what the timer runs. Idempotent. */
+  async evaluateAll(): Promise<void> {
+    await this.evaluateHotspots();
+    await this.evaluateDevices();
+  }
+
+  /**
+   * Hotspots of the given cells (raise only: after an ingest the figures can only have grown), or of
+   * every cell (raise, and clear open hotspots no longer over the thresholds).
+   */
+  async evaluateHotspots(cells?: readonly string[]): Promise<void> {
+    if (cells) {
+      for (let i = 0; i < cells.length; i += CELL_CHUNK) {
+        for (const s of await this.cellSupport(cells.slice(i, i + CELL_CHUNK))) await this.raise(this.hotspot(s));
+      }
+      return;
+    }
+    const hot = await this.cellSupport(null);
+    const hotCells = new Set(hot.map((s) => s.cell));
+    for (const s of hot) await this.raise(this.hotspot(s));
+    for (const open of await this.alarms.listOpen(['hotspot'])) {
+      if (!hotCells.has(open.source)) await this.alarms.clearOpen('hotspot', open.source, RULES_ACTOR);
+    }
+  }
+
+  /** device_offline, outbox_backlog and sensor_fault of one device (after its status changed) or of all. */
+  async evaluateDevices(deviceId?: string): Promise<void> {
+    const facts = await this.deviceFacts(deviceId);
+    const open = await this.alarms.listOpen(['device_offline', 'outbox_backlog', 'sensor_fault'], deviceId);
+    const openBy = new Map<string, Alarm[]>();
+    for (const a of open) if (a.deviceId) openBy.set(a.deviceId, [...(openBy.get(a.deviceId) ?? []), a]);
+    const now = this.clock();
+    for (const f of facts) {
+      const verdict = evaluateDevice(f, this.config, now, this.startedAt);
+      const mine = openBy.get(f.deviceId) ?? [];
+      const isOpen = (type: Alarm['type'], source: string) => mine.some((a) => a.type === type && a.source === source);
+      const apply = async (type: Alarm['type'], source: string, want: RaiseAlarmInput | null | undefined) => {
+        if (want) await this.raise(want);
+        else if (want === null && isOpen(type, source)) await this.alarms.clearOpen(type, source, RULES_ACTOR);
+      };
+      await apply('device_offline', f.deviceId, verdict.offline);
+      await apply('outbox_backlog', f.deviceId, verdict.backlog);
+      for (const [sensor, want] of verdict.sensors) await apply('sensor_fault', sensorSource(f.deviceId, sensor), want);
+      // A sensor the online status no longer lists is not in fault any more.
+      const listed = f.status?.state === 'online' && f.status.sensors ? f.status.sensors : null;
+      if (listed) {
+        for (const a of mine) {
+          const sensor = typeof a.details.sensor === 'string' ? a.details.sensor : null;
+          if (a.type === 'sensor_fault' && sensor !== null && !(sensor in listed)) await this.alarms.clearOpen('sensor_fault', a.source, RULES_ACTOR);
+        }
+      }
+    }
+  }
+
+  private hotspot(s: CellSupport): RaiseAlarmInput {
+    return hotspotAlarm(s, this.resolution, this.config.hotspot.days);
+  }
+
+  private async raise(input: RaiseAlarmInput): Promise<void> {
+    await this.alarms.raise(input);
+  }
+
+  /** Cells over the hotspot thresholds within the window — the current hour and the `days` × 24 − 1 before it — from agg_hourly_cell. */
+  private async cellSupport(cells: readonly string[] | null): Promise<CellSupport[]> {
+    if (cells?.length === 0) return [];
+    const { minEvents, minDevices, days } = this.config.hotspot;
+    const firstHour = new Date((Math.floor(this.clock().getTime() / HOUR_MS) - (days * 24 - 1)) * HOUR_MS).toISOString();
+    const rows = await execRows<{ cell: string; events: number; devices: number }>(
+      this.db,
+      sql`select cell, sum(events)::int as events, count(distinct device_id)::int as devices
+          from agg_hourly_cell
+          where resolution = ${this.resolution} and hour >= ${firstHour}::timestamptz
+            ${cells ? sql`and cell in (select json_array_elements_text(${JSON.stringify(cells)}::json))` : sql``}
+          group by cell
+          having sum(events) >= ${minEvents} and count(distinct device_id) >= ${minDevices}
+          order by cell`,
+    );
+    return rows.map((r) => ({ cell: r.cell, events: Number(r.events), devices: Number(r.devices) }));
+  }
+
+  private async deviceFacts(deviceId: string | undefined): Promise<DeviceFacts[]> {
+    const rows = await execRows<{ device_id: string; last_seen_at: unknown; state: string | null; payload: unknown; status_at: unknown; sensor_fault_since: unknown }>(
+      this.db,
+      sql`select d.device_id, d.last_seen_at, s.state, s.payload, s.updated_at as status_at, s.sensor_fault_since
+          from devices d left join device_status s on s.device_id = d.device_id
+          ${deviceId === undefined ? sql`` : sql`where d.device_id = ${deviceId}`}
+          order by d.device_id`,
+    );
+    return rows.map((r) => {
+      const parsed = r.payload === null ? null : StatusSchema.safeParse(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload);
+      return {
+        deviceId: r.device_id,
+        lastSeenAt: toDate(r.last_seen_at),
+        status: parsed?.success ? parsed.data : null,
+        statusAt: toDate(r.status_at),
+        sensorFaultSince: (typeof r.sensor_fault_since === 'string' ? JSON.parse(r.sensor_fault_since) : (r.sensor_fault_since ?? {})) as Record<string, string>,
+      };
+    });
+  }
+
+  private kick(): void {
+    if (this.worker) return;
+    this.worker = this.drainCells().finally(() => {
+      this.worker = null;
+      if (this.pendingCells.size) this.kick();
+    });
+  }
+
+  /** Coalesces: cells touched by the batches of one delay are checked together, each once. */
+  private async drainCells(): Promise<void> {
+    while (this.pendingCells.size) {
+      if (this.hotspotDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.hotspotDelayMs));
+      const cells = [...this.pendingCells];
+      this.pendingCells.clear();
+      try {
+        await this.evaluateHotspots(cells);
+      } catch (err) {
+        // The timer evaluates every cell again; nothing is lost but time.
+        this.logger.warn({ err, cells: cells.length }, 'hotspot check after ingest failed; the timer will catch up');
+      }
+    }
+  }
+}
+
+function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value as string);
+}
