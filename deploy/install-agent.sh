@@ -1,5 +1,5 @@
 #!/bin/sh
-# roadwatch agent installer (docs/DEPLOY.md): a release into /opt/roadwatch, the `roadwatch` user,
+# roadwatch agent installer (docs/RELEASE.md): a release into /opt/roadwatch, the `roadwatch` user,
 # /etc/roadwatch (config), and the systemd unit roadwatch-agent.service.
 #
 #   sudo ./deploy/install-agent.sh                  from an unpacked release (the one holding this script)
@@ -31,7 +31,8 @@ WORK=
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'install-agent: %s\n' "$*" >&2; exit 2; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+# The comment block at the top of this file, without its '#'.
+usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 
 # Runs a command, printed first; with --dry-run only printed.
 run() {
@@ -91,7 +92,8 @@ UNIT_DIR=$PREFIX/etc/systemd/system
 BIN_LINK=$PREFIX/usr/local/bin/roadwatch
 
 cleanup() { if [ -n "$WORK" ]; then rm -rf "$WORK"; fi; }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # The release folder to install: the argument (a folder or a .tar.gz), else the release this script is in.
 find_release() {

@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClip } from '../agent/src/camera/testing/fixtures.js';
+import type { DoctorReport } from '../agent/src/doctor/types.js';
+import { sampleEpoch } from '../agent/src/gps/testing/nmea-samples.js';
+import { haveSocat, PtyPair } from '../agent/src/gps/testing/pty.js';
+import { FakeHub } from '../agent/src/uplink/testing/fake-hub.js';
 import { potholeFixture } from '../models/scene/fixtures.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -50,7 +55,7 @@ describe.skipIf(skip !== null)(`release ${name}${skip ? ` — skipped: ${skip}` 
 
   beforeAll(() => {
     execFileSync(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-b', 'shared', 'agent'], { cwd: repo, stdio: 'inherit' });
-    const inputs = ['agent/dist', 'shared/dist', 'scripts/release', 'models/road-damage-tiny/model.onnx', 'deploy/systemd', 'deploy/install-agent.sh', 'deploy/env'];
+    const inputs = ['agent/dist', 'shared/dist', 'scripts/release', 'models/road-damage-tiny/model.onnx', 'deploy/systemd', 'deploy/install-agent.sh', 'deploy/env', 'docs/RELEASE.md', 'docs/FIELD.md'];
     const fresh = existsSync(tarball) && statSync(tarball).mtimeMs > newestInput(inputs.map((p) => join(repo, p)));
     if (!fresh) {
       execFileSync(process.execPath, [join(repo, 'node_modules/tsx/dist/cli.mjs'), 'scripts/release/build-agent.ts'], { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -93,6 +98,17 @@ describe.skipIf(skip !== null)(`release ${name}${skip ? ` — skipped: ${skip}` 
     expect(existsSync(join(root, 'deploy/install-agent.sh'))).toBe(true);
   });
 
+  it('installs with its own installer into a root, and runs from there', () => {
+    const root = join(dir, 'root');
+    const r = spawnSync('sh', [join(dir, name, 'deploy/install-agent.sh'), '--prefix', root, tarball], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const installed = spawnSync(join(root, 'opt/roadwatch/roadwatch'), ['--version'], { env, encoding: 'utf8' });
+    expect(installed.stdout.trim(), installed.stderr).toBe(version);
+    for (const file of ['etc/roadwatch/agent.env', 'etc/roadwatch/agent.json', 'etc/systemd/system/roadwatch-agent.service', 'opt/roadwatch/RELEASE.md', 'opt/roadwatch/FIELD.md']) {
+      expect(existsSync(join(root, file)), file).toBe(true);
+    }
+  });
+
   it('runs without node: no node on PATH, --version prints the agent version', () => {
     expect(spawnSync('/bin/sh', ['-c', 'command -v node'], { env }).status).not.toBe(0);
     const r = run(['--version']);
@@ -110,23 +126,80 @@ describe.skipIf(skip !== null)(`release ${name}${skip ? ` — skipped: ${skip}` 
     expect(result.model).toMatch(/^road-damage-tiny@/);
   });
 
-  it('doctor (or queue, before doctor exists) and the serial binding load from lib/', () => {
-    const help = run(['help']);
-    if (/^\s+doctor\b/m.test(help.stdout)) {
-      const r = run(['doctor', '--json']);
-      expect(r.stderr).not.toMatch(/Cannot find module|MODULE_NOT_FOUND/);
-      expect(() => JSON.parse(r.stdout), r.stdout + r.stderr).not.toThrow();
-    } else {
-      // TODO(doctor): `roadwatch doctor` is being written; once program.ts lists it, the branch above runs.
-      const r = run(['queue', '--json']);
-      expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ depth: 0 });
-    }
+  it('doctor --json on a bare machine (no config, no camera, no network): says what is missing, never crashes', () => {
+    const r = run(['doctor', '--json', '--timeout', '20']);
+    expect(r.stderr).not.toMatch(/Cannot find module|MODULE_NOT_FOUND|unexpected error/);
+    const report = JSON.parse(r.stdout) as DoctorReport;
+    expect(r.status).toBe(2);
+    const by = Object.fromEntries(report.checks.map((c) => [c.id, c]));
+    expect(by.config).toMatchObject({ status: 'fail' });
+    expect(by.config!.detail).toContain('deviceId: missing (set ROADWATCH_DEVICE_ID');
+    expect(by.camera).toMatchObject({ status: 'warn', detail: 'no camera configured' });
+    // The model loads from models/ beside the executable and runs in its worker (lib/app): onnxruntime works.
+    expect(by.model, JSON.stringify(by.model)).toMatchObject({ status: 'pass', data: { runs: 10, provider: 'cpu' } });
+    expect(by.outbox).toMatchObject({ status: 'pass' }); // better-sqlite3 from lib/
+    expect(by['hub.dns']).toMatchObject({ status: 'skip', detail: 'no hub URL configured (ROADWATCH_HUB_URL)' });
+
     // /dev/null is no serial port: the answer comes from @serialport/bindings-cpp, so it loaded.
     const gps = run(['gps', '--port', '/dev/null', '--seconds', '1']);
     expect(gps.stderr).not.toMatch(/Cannot find module|MODULE_NOT_FOUND/);
     expect(gps.stderr).toMatch(/\/dev\/null/);
-  });
+  }, 60_000);
+
+  it.skipIf(!which('ffmpeg') || !haveSocat())('doctor --json on a healthy simulated vehicle (video-file camera, socat GPS, local hub): every check passes', async () => {
+    // ffmpeg is the one outside program the agent needs (the camera): it is on the vehicle's PATH.
+    symlinkSync(which('ffmpeg')!, join(bin, 'ffmpeg'));
+    const clip = makeClip(dir, 'drive.avi', 4, 10);
+    const hub = await FakeHub.start({ secrets: { 'veh-release': 'release-secret' } });
+    const pty = new PtyPair(join(dir, 'ttyGPS'), join(dir, 'receiver'));
+    await pty.plug();
+    let i = 0;
+    const feed = setInterval(() => pty.write(sampleEpoch({ at: new Date(), lat: 52.37 + ++i * 2e-5, lon: 4.89, speedKn: 20 })), 200);
+    try {
+      const config = join(dir, 'vehicle.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          deviceId: 'veh-release',
+          deviceSecret: 'release-secret',
+          hubUrl: hub.url,
+          dataDir: join(dir, 'vehicle-data'),
+          camera: { source: 'file', path: clip, width: 160, height: 90, fps: 5 },
+          gps: { source: 'serial', port: pty.device, baud: 9600 },
+          detector: { threads: 1 },
+        }),
+      );
+      // Asynchronously: the hub and the GPS feed run in this process while the doctor works.
+      const child = spawn(exe, ['--config', config, 'doctor', '--json', '--gps-seconds', '2', '--timeout', '20'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const report = JSON.parse(out) as DoctorReport;
+      const statuses = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+      expect(statuses, out + err).toEqual({
+        config: 'pass',
+        service: 'pass',
+        camera: 'pass',
+        gps: 'pass',
+        clock: 'pass',
+        model: 'pass',
+        outbox: 'pass',
+        disk: 'pass',
+        'hub.dns': 'pass',
+        'hub.tcp': 'pass',
+        'hub.tls': 'skip', // mqtt://
+        'hub.mqtt': 'pass',
+        'hub.roundtrip': 'pass',
+      });
+      expect(code).toBe(0);
+    } finally {
+      clearInterval(feed);
+      await pty.unplug();
+      await hub.close();
+    }
+  }, 90_000);
 
   it.skipIf(!which('systemd-notify'))('run: READY=1, then WATCHDOG=1 pings, then STOPPING=1 on SIGTERM (through systemd-notify)', async () => {
     const socket = join(dir, 'notify.sock');

@@ -6,11 +6,12 @@
 // Build on the target's architecture: the executable is a copy of the node running this script,
 // and the native packages are the ones npm installed for this machine.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundle } from './bundle.js';
+import { RELEASE_FILES } from './layout.js';
 import { copyNativePackages, folderBytes } from './natives.js';
 import { buildSea } from './sea.js';
 
@@ -64,17 +65,12 @@ for (const file of ['model.onnx', 'MODEL_CARD.md']) {
 }
 
 step('deploy files (systemd unit, installer, config examples)');
-const deployFiles: Array<[string, string]> = [
-  ['deploy/systemd/roadwatch-agent.service', 'deploy/roadwatch-agent.service'],
-  ['deploy/install-agent.sh', 'deploy/install-agent.sh'],
-  ['deploy/env/agent.env.example', 'deploy/agent.env.example'],
-  ['deploy/env/agent.json.example', 'deploy/agent.json.example'],
-  ['docs/RELEASE.md', 'RELEASE.md'],
-  ['docs/DEPLOY.md', 'DEPLOY.md'],
-];
-for (const [from, to] of deployFiles) {
-  if (existsSync(join(repoRoot, from))) cpSync(join(repoRoot, from), join(releaseDir, to));
+for (const [from, to] of RELEASE_FILES) {
+  if (!existsSync(join(repoRoot, from))) throw new Error(`release: ${from} is missing`);
+  mkdirSync(dirname(join(releaseDir, to)), { recursive: true });
+  cpSync(join(repoRoot, from), join(releaseDir, to));
 }
+chmodSync(join(releaseDir, 'deploy/install-agent.sh'), 0o755);
 
 step(`single executable from ${process.execPath} (node ${process.versions.node})`);
 const { stripped } = await buildSea({ bundle: bundleFile, workDir, output: join(releaseDir, 'roadwatch'), strip: !args['no-strip'] });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/schema.js';
 import { createLogger } from '../logger.js';
 import type { OutboxStats } from '../outbox/outbox.js';
-import { outboxHealth, systemdNotifier, type SystemdNotifier } from '../systemd/watchdog.js';
+import { DetectStallWatch, outboxHealth, serviceHealth, systemdNotifier, type DetectProgress, type HealthCheck, type SystemdNotifier } from '../systemd/watchdog.js';
 import { loadAgentConfig } from './config.js';
 import type { CliIo } from './io.js';
 
@@ -11,6 +11,8 @@ export interface AgentHandle {
   stop(): Promise<void>;
   /** The systemd watchdog's health check reads it (agent/src/systemd/watchdog.ts). */
   outbox?: { stats(): OutboxStats };
+  /** The camera pipeline while it runs: the watchdog stops pinging when its detector hangs. */
+  sensing?: () => { stats(): { detect: DetectProgress } } | null;
 }
 export type CreateAgent = (config: AgentConfig, deps: { logger: Logger }) => AgentHandle;
 
@@ -34,7 +36,8 @@ export async function runCommand(options: RunOptions, io: CliIo, load: () => Pro
   const createAgent = await load();
   const agent = createAgent(config, { logger });
 
-  // Under systemd (Type=notify): READY=1 after start, WATCHDOG=1 while healthy, STOPPING=1 on a signal.
+  // Under systemd (Type=notify): READY=1 after start, WATCHDOG=1 while healthy (outbox answers, data
+  // dir writable, detector not hung), STOPPING=1 on a signal.
   let systemd: SystemdNotifier | null = null;
   let stopping: Promise<number> | null = null;
   let resolveStopped: (code: number) => void = () => {};
@@ -71,9 +74,15 @@ export async function runCommand(options: RunOptions, io: CliIo, load: () => Pro
     throw error;
   }
   if (!stopping) {
-    const health = agent.outbox ? outboxHealth(agent.outbox, config.dataDir) : () => ({ ok: true as const, status: 'running' });
-    systemd = systemdNotifier(io.env, health, logger);
+    systemd = systemdNotifier(io.env, agentHealth(agent, config.dataDir), logger);
     await systemd?.ready();
   }
   return stopped;
+}
+
+/** What the watchdog asks of a running agent: its outbox and data dir, and its detector not hung. */
+export function agentHealth(agent: AgentHandle, dataDir: string, mono?: () => number, stallMs?: number): HealthCheck {
+  const stored: HealthCheck = agent.outbox ? outboxHealth(agent.outbox, dataDir) : () => ({ ok: true, status: 'running' });
+  const pipeline = agent.sensing ? new DetectStallWatch(() => agent.sensing?.()?.stats().detect ?? null, mono, stallMs) : null;
+  return serviceHealth(stored, pipeline);
 }

@@ -214,6 +214,40 @@ describe('the CLI against the running service', () => {
   });
 });
 
+describe('roadwatch queue beside the running service (it reads the outbox file; SQLite WAL lets both work)', () => {
+  it('stats, list and export show what waits for the hub, while the service keeps sending', async () => {
+    hub.mode = 'hold';
+    agent.outbox.append(sampleEvents(7));
+    agent.uplink.notify();
+    await waitFor('a batch in flight', () => agent.uplink.snapshot().inFlight > 0);
+
+    const stats = fakeIo(env());
+    expect(await runCli(['queue', '--json'], stats)).toBe(0);
+    expect(JSON.parse(stats.out())).toMatchObject({ exists: true, depth: 7 });
+
+    const list = fakeIo(env());
+    expect(await runCli(['queue', 'list', '--json'], list)).toBe(0);
+    const rows = list.out().trim().split('\n').map((l) => JSON.parse(l) as { seq: number; event: { eventId: string } });
+    expect(rows).toHaveLength(7);
+
+    const file = join(dir, 'waiting.jsonl');
+    const exported = fakeIo(env());
+    expect(await runCli(['queue', 'export', file, '--json'], exported)).toBe(0);
+    expect(JSON.parse(exported.out())).toMatchObject({ file, events: 7 });
+    expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { eventId: string }).eventId)).toEqual(rows.map((r) => r.event.eventId));
+
+    // The service is unbothered: its status agrees, and once the hub acks, the queue is empty.
+    expect((await client.json<AgentStatus>('GET', '/status')).outbox).toMatchObject({ depth: 7 });
+    hub.mode = 'ack';
+    hub.releaseAcks();
+    expect(await runCli(['sync', '--now', '--wait', '10'], fakeIo(env()))).toBe(0);
+    const after = fakeIo(env());
+    expect(await runCli(['queue', '--json'], after)).toBe(0);
+    expect(JSON.parse(after.out())).toMatchObject({ depth: 0 });
+    expect(agent.outbox.stats().depth).toBe(0);
+  });
+});
+
 describe('after the service stops', () => {
   it('the socket is gone and status says the service is not running', async () => {
     const socket = join(dataDir, 'control.sock');

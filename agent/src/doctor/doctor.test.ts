@@ -173,6 +173,59 @@ describe('roadwatch doctor', () => {
     expect((by.disk!.data as { bufferHours: number }).bufferHours).toBeLessThan(0.1);
   });
 
+  it('GPS plugged in but silent (no power to the receiver, or a wrong port): fails naming no sentences', async () => {
+    const silent = new PtyPair(join(dir, 'ttySilent'), join(dir, 'silent-receiver'));
+    await silent.plug();
+    try {
+      const { code, by } = await doctor(['--config', vehicle('silent-gps', (c) => (c.gps.port = silent.device)), '--only', 'gps']);
+      expect(code).toBe(2);
+      expect(by.gps!.status).toBe('fail');
+      expect(by.gps!.detail).toMatch(new RegExp(`^serial:${silent.device.replace(/[/.]/g, '\\$&')}: no NMEA sentences in \\d\\.\\d s`));
+      expect(by.gps!.hint).toMatch(/power|cable|baud/);
+      expect(by.gps!.data).toMatchObject({ sentences: 0, mode: null });
+    } finally {
+      await silent.unplug();
+    }
+  });
+
+  it('GPS on a noisy line: the checksum error rate warns, with the hint', async () => {
+    const noisy = new PtyPair(join(dir, 'ttyNoisy'), join(dir, 'noisy-receiver'));
+    await noisy.plug();
+    // Every other sentence arrives with a damaged checksum.
+    const timer = setInterval(() => {
+      const lines = sampleEpoch({ at: new Date(), lat: 52.37, lon: 4.89, speedKn: 20 }).split('\r\n').filter(Boolean);
+      noisy.write(lines.map((l, i) => (i % 2 === 1 ? `${l.slice(0, -2)}00` : l)).join('\r\n') + '\r\n');
+    }, 200);
+    try {
+      const { code, by } = await doctor(['--config', vehicle('noisy-gps', (c) => (c.gps.port = noisy.device)), '--only', 'gps']);
+      expect(code).toBe(1);
+      expect(by.gps!.status).toBe('warn');
+      expect((by.gps!.data as { checksumErrorRate: number }).checksumErrorRate).toBeGreaterThan(0.3);
+      expect(by.gps!.detail).toMatch(/\d+ checksum errors \(\d+\.\d %\)$/);
+      expect(by.gps!.hint).toBe('a loose cable, electrical noise, or a wrong gps.baud');
+    } finally {
+      clearInterval(timer);
+      await noisy.unplug();
+    }
+  });
+
+  it('no network (the hub’s name does not resolve): DNS fails with the hint, nothing after it is tried', async () => {
+    const { code, by } = await doctor(['--config', vehicle('no-dns', (c) => (c.hubUrl = 'mqtts://hub.roadwatch.invalid:8883')), '--only', 'hub']);
+    expect(code).toBe(2);
+    expect(by['hub.dns']!.status).toBe('fail');
+    expect(by['hub.dns']!.detail).toMatch(/^hub\.roadwatch\.invalid: (no such host name|no DNS answer)/);
+    expect(by['hub.dns']!.hint).toMatch(/ROADWATCH_HUB_URL|no network/);
+    expect(['hub.tcp', 'hub.tls', 'hub.mqtt', 'hub.roundtrip'].map((id) => by[id]!.status)).toEqual(['skip', 'skip', 'skip', 'skip']);
+  });
+
+  it('system clock an hour off GPS time: the clock check warns and names the time sync', async () => {
+    const { code, by } = await doctor(['--config', vehicle('skewed'), '--only', 'clock'], () => Date.now() + 3_600_000);
+    expect(code).toBe(1);
+    expect(by.clock).toMatchObject({ status: 'warn', detail: 'the system clock is 3600 s ahead of GPS time (from the GPS fixes)' });
+    expect(by.clock!.hint).toMatch(/timedatectl status/);
+    expect(Math.abs((by.clock!.data as { wallMinusGpsMs: number }).wallMinusGpsMs - 3_600_000)).toBeLessThan(2_000);
+  });
+
   it('mqtts:// with a private CA: TLS passes with ROADWATCH_HUB_CA_FILE, and without it fails naming the fix', async () => {
     const tlsDir = join(dir, 'tls');
     makeCertificates(tlsDir);
@@ -194,11 +247,13 @@ describe('roadwatch doctor', () => {
     }
   });
 
-  it('clock in 1970: the clock check fails', async () => {
-    const { code, by } = await doctor(['--config', vehicle('1970'), '--only', 'clock'], () => 0);
+  it('clock in 1970: the clock check fails (the GPS is still heard), and the rest of the checks still run', async () => {
+    const { code, by } = await doctor(['--config', vehicle('1970'), '--only', 'gps,clock,outbox,disk,hub'], () => 0);
     expect(code).toBe(2);
     expect(by.clock).toMatchObject({ status: 'fail', detail: 'the system clock says 1970-01-01T00:00:00.000Z, before this release (2026-01-01): it was never set' });
     expect(by.clock!.hint).toMatch(/TLS to the hub fails/);
+    expect(by.gps!.status).toBe('pass'); // the receiver is fine; its time is what the clock should have
+    expect([by.outbox!.status, by.disk!.status, by['hub.mqtt']!.status]).toEqual(['pass', 'pass', 'pass']);
   });
 
   it('a stripped-down image — no config, no ffmpeg, no model: says what is missing, never crashes', async () => {

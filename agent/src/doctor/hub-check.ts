@@ -8,7 +8,7 @@ import { AUTH_ERROR } from '../control/status.js';
 import { buildConnectOptions } from '../uplink/connect-options.js';
 import { deadline, fail, pass, skip, splitHint, type DoctorContext, type Outcome } from './types.js';
 
-const CREDENTIALS = 'check ROADWATCH_DEVICE_SECRET (and ROADWATCH_DEVICE_ID), or issue a new secret with roadwatch-hub devices add <deviceId> --rotate';
+const CREDENTIALS = 'check ROADWATCH_DEVICE_SECRET (and ROADWATCH_DEVICE_ID); a lost or revoked secret: issue a new one on the hub with roadwatch-hub devices rotate-secret <deviceId>';
 const CONNACK: Record<number, { what: string; hint: string }> = {
   1: { what: 'unacceptable protocol version', hint: 'the hub is not a roadwatch hub (MQTT 3.1.1 expected): check ROADWATCH_HUB_URL' },
   2: { what: 'client identifier rejected', hint: 'the client id is the deviceId: check ROADWATCH_DEVICE_ID' },

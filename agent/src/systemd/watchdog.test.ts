@@ -1,8 +1,10 @@
+import { tmpdir } from 'node:os';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { agentHealth } from '../cli/run.js';
 import type { OutboxStats } from '../outbox/outbox.js';
 import { systemdNotifySender, watchdogTimeoutMs } from './notify.js';
-import { outboxHealth, SystemdNotifier, type HealthCheck } from './watchdog.js';
+import { DetectStallWatch, outboxHealth, serviceHealth, SystemdNotifier, type DetectProgress, type HealthCheck } from './watchdog.js';
 
 const logger = pino({ level: 'silent' });
 const stats = (depth: number): OutboxStats => ({ depth, bytes: 0, oldestCreatedAt: null, newestSeq: null, lastAckAt: null, evictedTotal: 0 });
@@ -64,5 +66,71 @@ describe('outboxHealth', () => {
       throw Object.assign(new Error('read-only file system'), { code: 'EROFS' });
     };
     expect(outboxHealth({ stats: () => stats(0) }, '/data', readOnly)()).toEqual({ ok: false, reason: 'data dir /data is not writable (EROFS)' });
+  });
+});
+
+describe('DetectStallWatch and serviceHealth: pings stop while the detector hangs', () => {
+  it('a detector holding frames without finishing one for the stall time is unhealthy; progress or an empty stage clears it', () => {
+    let now = 0;
+    let progress: DetectProgress | null = { detected: 10, failed: 0, inFlight: 2 };
+    const watch = new DetectStallWatch(() => progress, () => now, 60_000);
+    const health = serviceHealth(outboxHealth({ stats: () => stats(0) }, '/data', () => {}), watch);
+    expect(health()).toEqual({ ok: true, status: 'running; outbox: 0 events waiting; pipeline: 10 frames detected' });
+    now = 59_000;
+    expect(health().ok).toBe(true);
+    now = 61_000;
+    expect(health()).toEqual({ ok: false, reason: 'the detector has held 2 frames for 61 s without finishing one (inference hangs)' });
+    // One frame comes out: healthy again, and the stall time starts over.
+    progress = { detected: 11, failed: 0, inFlight: 2 };
+    expect(health().ok).toBe(true);
+    now = 100_000;
+    expect(health().ok).toBe(true);
+    // A failed frame is progress too.
+    now = 130_000;
+    progress = { detected: 11, failed: 1, inFlight: 1 };
+    expect(health().ok).toBe(true);
+    // Nothing in flight (the camera sends nothing): not a stall, however long.
+    progress = { detected: 11, failed: 1, inFlight: 0 };
+    now = 1_000_000;
+    expect(health().ok).toBe(true);
+    // No pipeline (no camera, or the model could not be loaded): only the outbox counts.
+    progress = null;
+    expect(health()).toEqual({ ok: true, status: 'running; outbox: 0 events waiting' });
+  });
+
+  it('an outbox fault comes first; without a pipeline the outbox check is the whole health', () => {
+    const broken = outboxHealth({ stats: () => { throw new Error('disk I/O error'); } }, '/data', () => {});
+    const watch = new DetectStallWatch(() => ({ detected: 0, failed: 0, inFlight: 1 }), () => 0);
+    expect(serviceHealth(broken, watch)()).toEqual({ ok: false, reason: 'the outbox does not answer: disk I/O error' });
+    expect(serviceHealth(outboxHealth({ stats: () => stats(2) }, '/data', () => {}), null)()).toEqual({ ok: true, status: 'running; outbox: 2 events waiting' });
+  });
+
+  it('drives the notifier: WATCHDOG=1 while frames move, STATUS=unhealthy (no ping) once the detector hangs', async () => {
+    let now = 0;
+    let detected = 0;
+    const watch = new DetectStallWatch(() => ({ detected, failed: 0, inFlight: 1 }), () => now, 30_000);
+    const sent: string[][] = [];
+    const notifier = new SystemdNotifier({ send: async (a) => void sent.push([...a]), watchdogMs: 30_000, health: serviceHealth(outboxHealth({ stats: () => stats(0) }, '/data', () => {}), watch), logger, now: () => now });
+    await notifier.ready();
+    for (let i = 0; i < 4; i++) {
+      now += 15_000;
+      if (i < 2) detected += 75;
+      await notifier.tick();
+    }
+    expect(sent.map((a) => a[0])).toEqual(['READY=1', 'WATCHDOG=1', 'WATCHDOG=1', 'WATCHDOG=1', 'STATUS=unhealthy: the detector has held 1 frame for 30 s without finishing one (inference hangs)']);
+  });
+});
+
+describe('agentHealth (what `roadwatch run` hands the watchdog)', () => {
+  it('reads the running agent’s outbox and, while its camera pipeline runs, its detector', () => {
+    let now = 0;
+    let live: { stats(): { detect: DetectProgress } } | null = { stats: () => ({ detect: { detected: 5, failed: 0, inFlight: 2 } }) };
+    const health = agentHealth({ start: async () => {}, stop: async () => {}, outbox: { stats: () => stats(1) }, sensing: () => live }, tmpdir(), () => now, 10_000);
+    expect(health()).toEqual({ ok: true, status: 'running; outbox: 1 event waiting; pipeline: 5 frames detected' });
+    now = 10_000;
+    expect(health()).toMatchObject({ ok: false, reason: expect.stringContaining('inference hangs') });
+    live = null; // the pipeline stopped (service shutting down): only the outbox counts
+    expect(health()).toEqual({ ok: true, status: 'running; outbox: 1 event waiting' });
+    expect(agentHealth({ start: async () => {}, stop: async () => {} }, tmpdir())()).toEqual({ ok: true, status: 'running' });
   });
 });

@@ -12,9 +12,11 @@ export type HealthCheck = () => { ok: true; status: string } | { ok: false; reas
  * runs at all shows the event loop turns: a blocked loop sends no ping, and systemd restarts the
  * service after WatchdogSec.
  *
- * Deliberately not part of it: camera, GPS, detector and hub connection faults. The service
- * recovers from those by itself (ffmpeg restarts with backoff, the serial port reopens, the uplink
- * reconnects) and names them in its status; a restart would only lose the tracks in progress.
+ * Deliberately not part of it: camera, GPS and hub connection faults, and a model that cannot be
+ * loaded. The service recovers from the first three by itself (ffmpeg restarts with backoff, the
+ * serial port reopens, the uplink reconnects) and names them in its status; a restart would only
+ * lose the tracks in progress, and would not bring a missing model back. A detector that hangs is
+ * the exception: see DetectStallWatch.
  */
 export function outboxHealth(outbox: { stats(): OutboxStats }, dataDir: string, access: (path: string, mode: number) => void = accessSync): HealthCheck {
   return () => {
@@ -30,6 +32,67 @@ export function outboxHealth(outbox: { stats(): OutboxStats }, dataDir: string, 
       return { ok: false, reason: `data dir ${dataDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
     }
     return { ok: true, status: `running; outbox: ${depth} event${depth === 1 ? '' : 's'} waiting` };
+  };
+}
+
+/** The detect stage's counters (DetectStageStats) the stall watch reads. */
+export interface DetectProgress {
+  detected: number;
+  failed: number;
+  inFlight: number;
+}
+
+/** Frames held in detection this long without one finishing: the inference worker hangs. */
+export const DETECT_STALL_MS = 60_000;
+
+/**
+ * Whether the camera pipeline moves: it is wedged when frames sit in detection and none has come
+ * out (detected or failed) for `stallMs`. A hung `session.run` is the one pipeline fault the agent
+ * cannot recover from by itself — onnxruntime aborts the process when its worker is terminated
+ * mid-run — so a restart by systemd is the remedy. No frames in flight (no camera frames, the
+ * pipeline off, no camera configured) is not a stall: the camera restarts itself with backoff.
+ */
+export class DetectStallWatch {
+  private last: { done: number; atMs: number } | null = null;
+
+  constructor(
+    private readonly read: () => DetectProgress | null,
+    private readonly mono: () => number = () => performance.now(),
+    readonly stallMs = DETECT_STALL_MS,
+  ) {}
+
+  check(): { ok: true; frames: number | null } | { ok: false; reason: string } {
+    const progress = this.read();
+    const now = this.mono();
+    if (!progress) {
+      this.last = null;
+      return { ok: true, frames: null };
+    }
+    const done = progress.detected + progress.failed;
+    if (!this.last || done !== this.last.done || progress.inFlight === 0) {
+      this.last = { done, atMs: now };
+      return { ok: true, frames: progress.detected };
+    }
+    const idleMs = now - this.last.atMs;
+    if (idleMs < this.stallMs) return { ok: true, frames: progress.detected };
+    return {
+      ok: false,
+      reason: `the detector has held ${progress.inFlight} frame${progress.inFlight === 1 ? '' : 's'} for ${Math.round(idleMs / 1000)} s without finishing one (inference hangs)`,
+    };
+  }
+}
+
+/**
+ * The service's health for the watchdog: the outbox answers, the data dir takes writes and the
+ * camera pipeline (when it runs) is not wedged. Pings stop while any of these fails.
+ */
+export function serviceHealth(outbox: HealthCheck, pipeline: DetectStallWatch | null): HealthCheck {
+  return () => {
+    const stored = outbox();
+    if (!stored.ok) return stored;
+    const moving = pipeline?.check() ?? { ok: true as const, frames: null };
+    if (!moving.ok) return { ok: false, reason: moving.reason };
+    return moving.frames === null ? stored : { ok: true, status: `${stored.status}; pipeline: ${moving.frames} frames detected` };
   };
 }
 

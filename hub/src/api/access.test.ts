@@ -139,9 +139,12 @@ describe('REST API access control (createApp)', () => {
   });
 
   it('exempts the device-credential uplink route from tokens, the allowlist and the rate limit', async () => {
-    // No such route yet: the request gets past access control to routing (404), not 401/403.
+    // From outside ALLOWED_IPS and without an API token, the request reaches the route, which asks for device credentials.
     const res = await request('/api/v1/devices/veh-1/events', { method: 'POST', peer: '198.51.100.7' });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('WWW-Authenticate')).toMatch(/^Basic /);
+    expect((await envelope(res)).message).toMatch(/^missing device credentials/);
+    expect(res.headers.get('RateLimit-Limit')).toBeNull();
     // Other device routes are ordinary API routes.
     expect((await request('/api/v1/devices/veh-1', { peer: '192.0.2.10' })).status).toBe(401);
   });

@@ -23,6 +23,12 @@ export const DEVICE_CREDENTIAL_ROUTES: readonly RouteMatcher[] = [{ method: 'POS
 /** Load-balancer probes: no token, no address check. */
 export const OPEN_PATHS: readonly string[] = ['/health', '/health/ready'];
 
+/**
+ * The API description (openapi/routes.ts): no token — outside `/api/v1`, so bearer auth and the rate
+ * limit never run on them; they hold no data. The address allowlist still applies, as everywhere but the probes.
+ */
+export const PUBLIC_DOC_PATHS: readonly string[] = ['/openapi.json', '/docs'];
+
 export interface AccessOptions extends Partial<AccessConfig> {
   /** Default DEVICE_CREDENTIAL_ROUTES; whoever adds a device-authenticated route lists it here. */
   deviceCredentialRoutes?: readonly RouteMatcher[];
@@ -40,8 +46,9 @@ const matches = (c: Context, routes: readonly RouteMatcher[]): boolean => routes
  * 1. CORS (`cors.origins`), first so preflights and error answers carry its headers;
  * 2. IP allowlist (`allowedIps`, `trustedProxies`) on everything but the health probes, the local
  *    admin API (its own per-start token) and the device-credential routes;
+ *    (`/openapi.json` and `/docs`, PUBLIC_DOC_PATHS, need no token but stay behind the allowlist);
  * 3. API token on `/api/v1/*` (GET → read, other methods → ack; routes raise it with requireScope),
- *    and on `/metrics` when `metrics.requireToken` is set;
+ *    on `/health/diagnostics` (admin), and on `/metrics` when `metrics.requireToken` is set;
  * 4. rate limit per token on `/api/v1/*` (`rateLimit.perMinute`).
  */
 export function applyAccessControl(app: Hono<AppEnv>, tokens: TokenVerifier, access: AccessOptions = {}): void {
@@ -60,6 +67,7 @@ export function applyAccessControl(app: Hono<AppEnv>, tokens: TokenVerifier, acc
   );
   const auth = bearerAuth({ verify: (token) => tokens.verify(token), skip: isDeviceRoute });
   app.use('/api/v1/*', auth);
+  app.use('/health/diagnostics', auth); // the route asks for admin
   if (access.metrics?.requireToken) app.use('/metrics', auth);
   app.use(
     '/api/v1/*',

@@ -39,8 +39,12 @@ export async function startHttpServer({ app, host, port, logger, closeGraceMs = 
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), closeGraceMs);
         timer.unref();
+        // A kept-alive connection whose request finishes after close() began becomes idle later: close it then.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        sweep.unref();
         server.close(() => {
           clearTimeout(timer);
+          clearInterval(sweep);
           resolve();
         });
         server.closeIdleConnections();

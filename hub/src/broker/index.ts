@@ -61,6 +61,11 @@ export class MqttBroker {
     return this.#ready;
   }
 
+  /** For /health/diagnostics: listening, connected clients, batches being ingested now. */
+  get stats(): { listening: boolean; clients: number; ingestInFlight: number } {
+    return { listening: this.#ready, clients: this.#aedes?.connectedClients ?? 0, ingestInFlight: this.#ingest.inFlight };
+  }
+
   async start(): Promise<{ port: number }> {
     if (this.#server) throw new Error('MqttBroker already started');
     const { config, services } = this.#options;

@@ -2,7 +2,7 @@ import { UserError } from '@roadwatch/shared';
 import { Command, CommanderError } from 'commander';
 import { aggregatesRebuild } from './aggregates.js';
 import { commandLogger, loadHubConfig } from './config.js';
-import { devicesAdd, devicesList } from './devices.js';
+import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret } from './devices.js';
 import { processIo, type CliIo } from './io.js';
 import { migrate } from './migrate.js';
 import { serve, type ServeProcess } from './serve.js';
@@ -35,9 +35,10 @@ export async function runCli(argv: string[], { io = processIo(), proc = process 
   program
     .command('migrate')
     .description('apply the database migrations and exit')
+    .option('--json', 'print {"ok","database","migrations"} as JSON')
     .option(...configOption)
-    .action(async (opts: { config?: string }) => {
-      exitCode = await migrate(loadHubConfig(opts.config, io), io, commandLogger(io));
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      exitCode = await migrate(loadHubConfig(opts.config, io), io, commandLogger(io), opts);
     });
 
   const devices = program.command('devices').description('manage the vehicles allowed to connect');
@@ -57,6 +58,23 @@ export async function runCli(argv: string[], { io = processIo(), proc = process 
     .option(...configOption)
     .action(async (opts: { json?: boolean; config?: string }) => {
       exitCode = await devicesList(opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+
+  devices
+    .command('rotate-secret <deviceId>')
+    .description('issue a new secret for a registered device and print it (shown once); the old one stops working')
+    .option('--json', 'print {"deviceId","secret"} as JSON')
+    .option(...configOption)
+    .action(async (deviceId: string, opts: { json?: boolean; config?: string }) => {
+      exitCode = await devicesRotateSecret(deviceId, opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+  devices
+    .command('revoke <deviceId>')
+    .description('stop a device from logging in (its secret is replaced by one nobody holds); its events stay')
+    .option('--json', 'print {"deviceId","revoked","state"} as JSON')
+    .option(...configOption)
+    .action(async (deviceId: string, opts: { json?: boolean; config?: string }) => {
+      exitCode = await devicesRevoke(deviceId, opts, loadHubConfig(opts.config, io), io, commandLogger(io));
     });
 
   const tokens = program.command('tokens').description('manage the API tokens of the REST API (docs/API-ACCESS.md)');

@@ -66,6 +66,13 @@ export const HubConfigSchema = z.strictObject({
       poolSize: z.number().int().min(1).max(200).default(10),
     })
     .prefault({}),
+  /** HTTPS uplink for devices that cannot use MQTT: POST /api/v1/devices/{deviceId}/events (docs/OPERATIONS.md). */
+  uplink: z
+    .strictObject({
+      /** Largest request body accepted; larger ones get 413 before anything is stored. */
+      maxBodyBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(MAX_PAYLOAD_BYTES),
+    })
+    .prefault({}),
   aggregates: z
     .strictObject({
       /** H3 resolution of detections.h3_cell, the cell rollups and the hotspot rule (9 ≈ 0.1 km² cells). */
@@ -88,5 +95,6 @@ export const HUB_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_HUB_LOG_LEVEL', path: ['logLevel'] },
   { name: 'ROADWATCH_HUB_TLS_CERT', path: ['mqtt', 'tlsCertFile'] },
   { name: 'ROADWATCH_HUB_TLS_KEY', path: ['mqtt', 'tlsKeyFile'] },
+  { name: 'ROADWATCH_HUB_UPLINK_MAX_BODY_BYTES', path: ['uplink', 'maxBodyBytes'], parse: asInt },
   ...ACCESS_ENV,
 ];

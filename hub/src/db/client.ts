@@ -25,6 +25,16 @@ export interface HubDatabase {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** Connection pool counters (Postgres); null for the embedded PGlite database, which has one connection. */
+  pool?(): PoolStats | null;
+}
+
+/** pg.Pool's counters: `max` (db.poolSize), connections open (`total`), of those `idle`, and queries `waiting` for one. */
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface OpenDatabaseOptions {
@@ -100,6 +110,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       closed = true;
       await pool.end();
     },
+    pool: () => ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 
@@ -143,6 +154,7 @@ async function openPglite(options: OpenDatabaseOptions): Promise<HubDatabase> {
     async ping() {
       await db.execute(sql`select 1`);
     },
+    pool: () => null,
     async close() {
       if (closed) return;
       closed = true;

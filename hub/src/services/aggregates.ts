@@ -4,7 +4,8 @@ import type { Db } from '../db/client.js';
 import { execRows, isRetryableTxError } from '../db/rows.js';
 import { hourlyCellInsert, hourlyDeviceInsert } from './aggregates-sql.js';
 import { InvalidRequestError } from './errors.js';
-import { cellOf } from './geo.js';
+import { cellOf, cellsOverlappingBox, type GeoBox } from './geo.js';
+import { h3ParentSql } from './h3-sql.js';
 
 export interface AggregatesServiceDeps {
   db: Db;
@@ -33,7 +34,11 @@ export interface HourlyQuery {
   from: Date;
   to: Date;
   deviceId?: string | undefined;
-  class?: string | undefined;
+  /** One class or any of several. */
+  class?: string | readonly string[] | undefined;
+  /** Rows to return (default all) and to skip, in the (hour, device, class) order. */
+  limit?: number | undefined;
+  offset?: number | undefined;
 }
 
 export interface HourlyRow {
@@ -49,10 +54,16 @@ export interface CellQuery {
   /** Event time [from, to), rounded out to whole hours. */
   from: Date;
   to: Date;
-  class?: string | undefined;
+  /** One class or any of several. */
+  class?: string | readonly string[] | undefined;
   minEvents?: number | undefined;
   minDevices?: number | undefined;
   limit?: number | undefined;
+  offset?: number | undefined;
+  /** Roll the cells up to this coarser resolution (default and finest: aggregates.h3Resolution). */
+  resolution?: number | undefined;
+  /** Only cells (at `resolution`) that overlap this box; InvalidRequestError when it covers too many. */
+  bbox?: GeoBox | undefined;
 }
 
 export interface CellRow {
@@ -128,12 +139,13 @@ export class AggregatesService {
   async hourly(q: HourlyQuery): Promise<HourlyRow[]> {
     const rows = await execRows<{ hour: unknown; device_id: string; class: string; events: number; avg: string | number; max: number }>(
       this.db,
-      sql`select hour, device_id, class, events, (confidence_sum / events)::float8 as avg, confidence_max::float8 as max
+      sql`select hour, device_id, class, events, (confidence_sum / events)::float8 as avg, confidence_max::numeric::float8 as max
           from agg_hourly_device
           where hour >= ${floorTo(q.from, HOUR_MS).toISOString()}::timestamptz and hour < ${q.to.toISOString()}::timestamptz
             ${q.deviceId !== undefined ? sql`and device_id = ${q.deviceId}` : sql``}
-            ${q.class !== undefined ? sql`and class = ${q.class}` : sql``}
-          order by hour, device_id, class`,
+            ${classFilter(q.class)}
+          order by hour, device_id, class
+          ${q.limit !== undefined ? sql`limit ${q.limit}` : sql``} ${q.offset ? sql`offset ${q.offset}` : sql``}`,
     );
     return rows.map((r) => ({
       hour: (r.hour instanceof Date ? r.hour : new Date(r.hour as string)).toISOString(),
@@ -145,21 +157,36 @@ export class AggregatesService {
     }));
   }
 
-  /** Cells at aggregates.h3Resolution with their events and distinct vehicles in [from, to), most events first. */
+  /**
+   * Cells with their events and distinct vehicles in [from, to), most events first (then most
+   * vehicles, then cell). The rollups are at aggregates.h3Resolution; a coarser `resolution` sums them
+   * into their parent cells (the vehicles counted once per parent).
+   */
   async cells(q: CellQuery): Promise<CellRow[]> {
+    const resolution = q.resolution ?? this.h3Resolution;
+    if (!Number.isInteger(resolution) || resolution < 0 || resolution > this.h3Resolution) {
+      throw new InvalidRequestError(
+        `resolution must be an integer from 0 to ${this.h3Resolution}, got ${resolution}`,
+        `the cells are stored at aggregates.h3Resolution = ${this.h3Resolution}; coarser ones are sums of those`,
+      );
+    }
+    const cell = resolution === this.h3Resolution ? sql`cell` : h3ParentSql(sql`cell`, resolution);
+    const cover = q.bbox ? cellsOverlappingBox(q.bbox, resolution) : null;
+    if (cover && !cover.length) return [];
     const rows = await execRows<{ cell: string; events: number; devices: number }>(
       this.db,
-      sql`select cell, sum(events)::int as events, count(distinct device_id)::int as devices
+      sql`select ${cell} as cell, sum(events)::int as events, count(distinct device_id)::int as devices
           from agg_hourly_cell
           where resolution = ${this.h3Resolution}
             and hour >= ${floorTo(q.from, HOUR_MS).toISOString()}::timestamptz and hour < ${q.to.toISOString()}::timestamptz
-            ${q.class !== undefined ? sql`and class = ${q.class}` : sql``}
-          group by cell
+            ${classFilter(q.class)}
+            ${cover ? sql`and ${cell} in (select json_array_elements_text(${JSON.stringify(cover)}::json))` : sql``}
+          group by 1
           having sum(events) >= ${q.minEvents ?? 1} and count(distinct device_id) >= ${q.minDevices ?? 1}
-          order by 2 desc, 3 desc, cell
-          limit ${q.limit ?? 100}`,
+          order by 2 desc, 3 desc, 1
+          limit ${q.limit ?? 100} ${q.offset ? sql`offset ${q.offset}` : sql``}`,
     );
-    return rows.map((r) => ({ cell: r.cell, resolution: this.h3Resolution, events: Number(r.events), devices: Number(r.devices) }));
+    return rows.map((r) => ({ cell: r.cell, resolution, events: Number(r.events), devices: Number(r.devices) }));
   }
 
   /**
@@ -188,6 +215,12 @@ export class AggregatesService {
       afterId = cells[cells.length - 1]!.id;
     }
   }
+}
+
+function classFilter(value: string | readonly string[] | undefined): SQL {
+  if (value === undefined) return sql``;
+  const classes = typeof value === 'string' ? [value] : [...value];
+  return classes.length ? sql`and class in (${sql.join(classes.map((c) => sql`${c}`), sql`, `)})` : sql``;
 }
 
 function floorTo(d: Date, ms: number): Date {

@@ -115,13 +115,13 @@ export class AlarmRules implements IngestRules {
   async evaluateHotspots(cells?: readonly string[]): Promise<void> {
     if (cells) {
       for (let i = 0; i < cells.length; i += CELL_CHUNK) {
-        for (const s of await this.cellSupport(cells.slice(i, i + CELL_CHUNK))) await this.raise(this.hotspot(s));
+        await this.alarms.raiseMany((await this.cellSupport(cells.slice(i, i + CELL_CHUNK))).map((s) => this.hotspot(s)));
       }
       return;
     }
     const hot = await this.cellSupport(null);
     const hotCells = new Set(hot.map((s) => s.cell));
-    for (const s of hot) await this.raise(this.hotspot(s));
+    for (let i = 0; i < hot.length; i += CELL_CHUNK) await this.alarms.raiseMany(hot.slice(i, i + CELL_CHUNK).map((s) => this.hotspot(s)));
     for (const open of await this.alarms.listOpen(['hotspot'])) {
       if (!hotCells.has(open.source)) await this.alarms.clearOpen('hotspot', open.source, RULES_ACTOR);
     }

@@ -42,6 +42,23 @@ export function raiseStatement(r: RaiseRow): SQL {
 }
 
 /**
+ * Opens or re-fires many alarms in one statement (the rules' hotspot checks touch hundreds of cells at a
+ * time). Rows must be unique by (type, source): ON CONFLICT cannot update one row twice in a statement.
+ * Returns the rows written, as raiseStatement does.
+ */
+export function raiseManyStatement(rows: RaiseRow[]): SQL {
+  const now = rows[0]?.now ?? new Date().toISOString();
+  return sql`insert into alarms as a (type, source, device_id, severity, status, message, details, created_at, updated_at, last_seen_at, count)
+    select r.type, r.source, r.device_id, r.severity, 'active_unack', r.message, r.details,
+           ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz, 1
+    from json_to_recordset(${JSON.stringify(rows.map((r) => ({ type: r.type, source: r.source, device_id: r.deviceId, severity: r.severity, message: r.message, details: r.details })))}::json)
+      as r(type text, source text, device_id text, severity text, message text, details jsonb)
+    order by r.type, r.source
+    ${ON_OPEN_CONFLICT}
+    returning a.id, a.type, a.source, a.severity, (a.xmax = 0) as inserted`;
+}
+
+/**
  * Severe-damage candidates of one batch in one source (H3 cell), computed by the rules: the events
  * that qualify, and the alarm content of the newest of them.
  */

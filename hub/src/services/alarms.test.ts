@@ -56,6 +56,25 @@ describe.each(testDatabases())('AlarmService on $name', ({ open }) => {
     expect(other.alarm.id).not.toBe(first.alarm.id);
   });
 
+  it('raiseMany writes like raise, in one statement: new ones created, changed ones re-fired, the rest untouched', async () => {
+    expect(await alarms.raiseMany([])).toEqual({ created: 0, refired: 0 });
+    const { alarm: existing } = await alarms.raise(offline());
+    tick();
+    const inputs = [
+      offline(), // unchanged
+      offline({ source: 'veh-2', deviceId: 'veh-2', message: 'first' }),
+      offline({ source: 'veh-2', deviceId: 'veh-2', message: 'veh-2 is offline' }), // same source again: the later wins
+      offline({ source: 'veh-3', deviceId: 'veh-3' }),
+    ];
+    expect(await alarms.raiseMany(inputs)).toEqual({ created: 2, refired: 0 });
+    expect(await alarms.findOpen('device_offline', 'veh-1')).toEqual(existing);
+    expect((await alarms.findOpen('device_offline', 'veh-2'))?.message).toBe('veh-2 is offline');
+
+    tick();
+    expect(await alarms.raiseMany([offline({ severity: 'major' }), offline({ source: 'veh-3', deviceId: 'veh-3' })])).toEqual({ created: 0, refired: 1 });
+    expect(await alarms.findOpen('device_offline', 'veh-1')).toMatchObject({ id: existing.id, count: 2, severity: 'major' });
+  });
+
   it('lifecycle: active_unack → active_ack → cleared, and each wrong transition is a ConflictError', async () => {
     const { alarm } = await alarms.raise(offline());
     tick();

@@ -13,7 +13,7 @@ import {
   type RaiseAlarmInput,
   type RaiseResult,
 } from './alarm-types.js';
-import { ALARM_COLUMNS, raiseStatement, toAlarm } from './alarms-sql.js';
+import { ALARM_COLUMNS, raiseManyStatement, raiseStatement, toAlarm } from './alarms-sql.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from './errors.js';
 
 export interface AlarmServiceDeps {
@@ -65,6 +65,26 @@ export class AlarmService {
     }
   }
 
+  /**
+   * Raises many alarms in one statement, as raise() does one (same conflict rule: open → re-fired when
+   * changed, unchanged otherwise). For rules that fire in bulk; a later input for the same (type, source) wins.
+   */
+  async raiseMany(inputs: readonly RaiseAlarmInput[]): Promise<{ created: number; refired: number }> {
+    if (!inputs.length) return { created: 0, refired: 0 };
+    const now = this.clock().toISOString();
+    const unique = new Map<string, RaiseAlarmInput>();
+    for (const input of inputs) unique.set(`${input.type}\u0000${input.source}`, input);
+    const rows = [...unique.values()].map((i) => ({ ...i, deviceId: i.deviceId ?? null, details: i.details ?? {}, now }));
+    const written = await execRows<{ id: unknown; type: string; source: string; severity: string; inserted: boolean }>(this.db, raiseManyStatement(rows));
+    let created = 0;
+    for (const w of written) {
+      if (!w.inserted) continue;
+      created++;
+      this.logger.info({ alarmId: Number(w.id), type: w.type, source: w.source, severity: w.severity, outcome: 'created' }, 'alarm raised');
+    }
+    return { created, refired: written.length - created };
+  }
+
   /** active_unack → active_ack. An acknowledged alarm is a ConflictError ("already acknowledged"), so is a cleared one. */
   async ack(id: number, by: string): Promise<Alarm> {
     const now = this.clock().toISOString();
@@ -79,8 +99,10 @@ export class AlarmService {
       return alarm;
     }
     const current = await this.get(id);
-    if (current.status === 'active_ack') throw new ConflictError(`alarm ${id} is already acknowledged (by ${current.ackedBy ?? 'unknown'} at ${current.ackedAt})`);
-    throw new ConflictError(`alarm ${id} is cleared; a cleared alarm cannot be acknowledged`);
+    if (current.status === 'active_ack') throw new ConflictError(`alarm ${id} is already acknowledged (by ${current.ackedBy ?? 'unknown'} at ${current.ackedAt}); nothing to do — clear it once the problem is fixed`);
+    throw new ConflictError(
+      `alarm ${id} is cleared (by ${current.clearedBy ?? 'unknown'} at ${current.clearedAt}); a cleared alarm cannot be acknowledged — nothing to do: if the problem comes back, the rule opens a new alarm`,
+    );
   }
 
   /** active_unack | active_ack → cleared. Clearing a cleared alarm is a ConflictError ("already cleared"). */
@@ -96,7 +118,7 @@ export class AlarmService {
       return toAlarm(row);
     }
     const current = await this.get(id);
-    throw new ConflictError(`alarm ${id} is already cleared (by ${current.clearedBy ?? 'unknown'} at ${current.clearedAt})`);
+    throw new ConflictError(`alarm ${id} is already cleared (by ${current.clearedBy ?? 'unknown'} at ${current.clearedAt}); nothing to do — if the problem comes back, the rule opens a new alarm`);
   }
 
   /** Clears the open alarm of (type, source) if there is one (rules: the condition went away); null when none was open. */

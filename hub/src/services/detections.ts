@@ -1,9 +1,9 @@
 import { UserError } from '@roadwatch/shared';
-import { desc, sql } from 'drizzle-orm';
+import { and, desc, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { detections } from '../db/schema.js';
-import type { DetectionItem, DetectionPage, DetectionQuery } from './ports.js';
+import type { DetectionFilter, DetectionItem, DetectionPage, DetectionQuery } from './ports.js';
 
 export interface DetectionQueryDeps {
   db: Db;
@@ -27,6 +27,22 @@ interface Cursor {
 
 const CURSOR_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
+function filterConditions(f: DetectionFilter): SQL[] {
+  const d = detections;
+  const out: SQL[] = [];
+  if (f.from) out.push(gte(d.ts, f.from));
+  if (f.to) out.push(lt(d.ts, f.to));
+  if (f.classes?.length) out.push(inArray(d.class, [...f.classes]));
+  if (f.deviceId !== undefined) out.push(sql`${d.deviceId} = ${f.deviceId}`);
+  if (f.bbox) {
+    const b = f.bbox;
+    out.push(sql`${d.lon} between ${b.minLon} and ${b.maxLon} and ${d.lat} between ${b.minLat} and ${b.maxLat}`);
+  }
+  // confidence is a real: compare as real, or 0.7 stored would be below 0.7 asked.
+  if (f.minConfidence !== undefined) out.push(sql`${d.confidence} >= ${f.minConfidence}::real`);
+  return out;
+}
+
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
@@ -46,7 +62,12 @@ export function decodeCursor(value: string): Cursor {
   return { ts: c.ts, id: c.id };
 }
 
-/** Newest first by (ts, id); each page seeks straight into detections_ts_id_idx, so deep pages cost what the first does. */
+/**
+ * Newest first by (ts, id); each page seeks straight into detections_ts_id_idx, so deep pages cost what
+ * the first does. Filters are conditions on the same walk: the cursor is a position in (ts, id), so
+ * the next page continues where the last one stopped whatever the filters (pass the same ones).
+ * `to` seeks into the index too; very selective filters (a rare class) read more index entries per page.
+ */
 export class DetectionQueryService implements DetectionQuery {
   private readonly db: Db;
 
@@ -54,7 +75,7 @@ export class DetectionQueryService implements DetectionQuery {
     this.db = deps.db;
   }
 
-  async list(params: { limit: number; cursor?: string | undefined }): Promise<DetectionPage> {
+  async list(params: { limit: number; cursor?: string | undefined } & DetectionFilter): Promise<DetectionPage> {
     const after = params.cursor ? decodeCursor(params.cursor) : null;
     const d = detections;
     const rows = await this.db
@@ -81,7 +102,7 @@ export class DetectionQueryService implements DetectionQuery {
         receivedAt: d.receivedAt,
       })
       .from(d)
-      .where(after ? sql`(${d.ts}, ${d.id}) < (${after.ts}::timestamptz, ${after.id}::bigint)` : undefined)
+      .where(and(...(after ? [sql`(${d.ts}, ${d.id}) < (${after.ts}::timestamptz, ${after.id}::bigint)`] : []), ...filterConditions(params)))
       .orderBy(desc(d.ts), desc(d.id))
       .limit(params.limit + 1);
 

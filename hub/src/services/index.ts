@@ -6,6 +6,7 @@ import { AggregatesService } from './aggregates.js';
 import { AlarmRules } from './alarm-rules.js';
 import { AlarmService } from './alarms.js';
 import { DetectionQueryService } from './detections.js';
+import { DeviceViewService } from './device-views.js';
 import { DeviceRegistryService } from './devices.js';
 import { DEFAULT_H3_RESOLUTION } from './ingest-sql.js';
 import { IngestService } from './ingest.js';
@@ -15,6 +16,8 @@ import { TokenService } from './tokens.js';
 export interface Services {
   ingest: IngestService;
   devices: DeviceRegistryService;
+  /** Devices with their latest status, for the REST API. */
+  deviceViews: DeviceViewService;
   status: StatusService;
   /** REST API tokens (docs/API-ACCESS.md). */
   tokens: TokenService;
@@ -54,6 +57,7 @@ export function createServices(deps: {
   return {
     ingest: new IngestService({ ...common, h3Resolution, rules: alarmRules, ...(deps.registry ? { registry: deps.registry } : {}) }),
     devices: new DeviceRegistryService(common),
+    deviceViews: new DeviceViewService(common),
     status: new StatusService({ ...common, afterRecord: (deviceId) => alarmRules.evaluateDevices(deviceId) }),
     detections: new DetectionQueryService(common),
     alarms,
@@ -70,6 +74,7 @@ export type * from './alarm-types.js';
 export { ALARM_SEVERITIES, ALARM_STATUSES, ALARM_TYPES } from './alarm-types.js';
 export { DetectionQueryService, InvalidCursorError } from './detections.js';
 export { DeviceRegistryService } from './devices.js';
+export { DEVICE_STATES, DeviceViewService, type DeviceState, type DeviceView, type DeviceViewPage, type DeviceViewQuery } from './device-views.js';
 export { ConflictError, InvalidRequestError, NotFoundError, ServiceError } from './errors.js';
 export { IngestService } from './ingest.js';
 export { StatusService } from './status.js';

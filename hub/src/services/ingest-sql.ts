@@ -81,6 +81,8 @@ export function ingestStatement(p: {
   h3Resolution?: number;
   /** Severe-damage alarms to raise for those of these events that get inserted (the rules decide which). */
   severe?: SevereAlarmRow[];
+  /** Maintain the hourly rollups (default); off only for bench:api's reference rate. */
+  aggregates?: boolean;
 }): SQL {
   const resolution = p.h3Resolution ?? DEFAULT_H3_RESOLUTION;
   const severe = p.severe ?? [];
@@ -97,11 +99,11 @@ export function ingestStatement(p: {
       order by e.event_id
       on conflict (event_id) do nothing
       returning event_id, device_id, ts, class, confidence, h3_cell
-    ), agg_device as (
+    )${p.aggregates === false ? sql`` : sql`, agg_device as (
       ${hourlyDeviceInsert(sql`ins`, true)}
     ), agg_cell as (
       ${hourlyCellInsert(sql`ins`, resolution, true)}
-    )${severe.length ? sql`, severe as (
+    )`}${severe.length ? sql`, severe as (
       ${severeAlarmsCte(severe, p.deviceId, p.now)}
     )` : sql``}, q as (
       insert into quarantine (device_id, batch_id, seq, event_id, reason, payload)

@@ -118,7 +118,7 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
 
   it('quarantines malformed JSON: no ack without a batchId, an error ack when one is readable', async () => {
     const out = await ingest.ingest('veh-1', '{"v":1, nope', 'mqtt');
-    expect(out).toEqual({ ack: null, stored: 0, duplicates: 0, rejected: 1 });
+    expect(out).toEqual({ ack: null, stored: 0, duplicates: 0, rejected: 1, invalid: { kind: 'json', reason: expect.stringMatching(/^not valid JSON: /) } });
     const batchId = newBatchId();
     const truncated = batchPayload('veh-1', makeEvents(2), batchId).slice(0, 120);
     const out2 = await ingest.ingest('veh-1', truncated, 'mqtt');
@@ -138,6 +138,8 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
 
     const mismatch = await ingest.ingest('veh-1', batchPayload('veh-2', [makeEvent()]), 'mqtt');
     expect(mismatch.ack!.error).toBe('deviceId in payload (veh-2) does not match topic (veh-1)');
+    expect(out.invalid?.kind).toBe('envelope');
+    expect(mismatch.invalid?.kind).toBe('device_mismatch');
     expect(await count('detections')).toBe(0);
     expect(await count('quarantine')).toBe(2);
     expect(await metric('roadwatch_hub_events_rejected_total', { reason: 'envelope' })).toBe(1);

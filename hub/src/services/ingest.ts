@@ -19,6 +19,8 @@ export interface IngestServiceDeps {
   h3Resolution?: number;
   /** Alarm rules: severe damage inside the ingest statement, hotspot checks after commit. */
   rules?: IngestRules;
+  /** Maintain the hourly rollups in the ingest statement (default true; false only for bench:api's reference). */
+  aggregates?: boolean;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -31,11 +33,13 @@ export class IngestService implements BatchIngest {
   private readonly metrics: IngestMetrics;
   private readonly h3Resolution: number;
   private readonly rules: IngestRules | undefined;
+  private readonly aggregates: boolean;
 
   constructor(deps: IngestServiceDeps) {
     this.db = deps.db;
     this.h3Resolution = deps.h3Resolution ?? DEFAULT_H3_RESOLUTION;
     this.rules = deps.rules;
+    this.aggregates = deps.aggregates ?? true;
     this.logger = deps.logger.child({ svc: 'ingest' });
     this.clock = deps.clock ?? (() => new Date());
     this.metrics = ingestMetrics(deps.registry);
@@ -67,7 +71,7 @@ export class IngestService implements BatchIngest {
       const ack: Ack | null = checked.batchId
         ? { v: PROTOCOL_VERSION, batchId: checked.batchId, stored: [], duplicates: 0, rejected: [], error: checked.reason }
         : null;
-      return { ack, stored: 0, duplicates: 0, rejected: 1 };
+      return { ack, stored: 0, duplicates: 0, rejected: 1, invalid: { kind: checked.kind, reason: checked.reason } };
     }
 
     const { batchId, events: rawEvents } = checked.envelope;
@@ -88,7 +92,7 @@ export class IngestService implements BatchIngest {
         });
       }
     }
-    const base = { deviceId, batchId, now: this.clock().toISOString(), h3Resolution: this.h3Resolution };
+    const base = { deviceId, batchId, now: this.clock().toISOString(), h3Resolution: this.h3Resolution, aggregates: this.aggregates };
     const severe = this.rules?.severeFor(deviceId, events) ?? [];
     const stored = await this.store(base, events, severe, quarantine, rejected);
     if (this.rules && stored.length) {
@@ -114,7 +118,7 @@ export class IngestService implements BatchIngest {
 
   /** One statement for the batch; retried on deadlock; a row Postgres refuses is isolated instead of blocking the batch forever. */
   private async store(
-    base: { deviceId: string; batchId: string; now: string; h3Resolution: number },
+    base: { deviceId: string; batchId: string; now: string; h3Resolution: number; aggregates: boolean },
     events: DetectionRow[],
     severe: SevereAlarmRow[],
     quarantine: QuarantineRow[],

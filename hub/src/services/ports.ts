@@ -8,6 +8,8 @@ export interface IngestOutcome {
   stored: number;
   duplicates: number;
   rejected: number;
+  /** Set when the whole payload was unusable (quarantined whole): what was wrong with it. */
+  invalid?: { kind: 'json' | 'envelope' | 'device_mismatch'; reason: string };
 }
 
 /** Turns one received batch payload into stored rows, quarantine rows and an ack, all in one transaction. */
@@ -66,6 +68,21 @@ export interface DetectionItem {
   receivedAt: string;
 }
 
+/** Filters of a detection list; they combine with AND. */
+export interface DetectionFilter {
+  /** Event time, inclusive. */
+  from?: Date | undefined;
+  /** Event time, exclusive. */
+  to?: Date | undefined;
+  /** Any of these classes. */
+  classes?: readonly string[] | undefined;
+  deviceId?: string | undefined;
+  /** Position inside the box (WGS84 degrees, edges included; min ≤ max). */
+  bbox?: { minLon: number; minLat: number; maxLon: number; maxLat: number } | undefined;
+  /** Confidence at or above. */
+  minConfidence?: number | undefined;
+}
+
 export interface DetectionQuery {
-  list(params: { limit: number; cursor?: string | undefined }): Promise<DetectionPage>;
+  list(params: { limit: number; cursor?: string | undefined } & DetectionFilter): Promise<DetectionPage>;
 }

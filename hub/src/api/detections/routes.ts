@@ -1,36 +1,42 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
-import type { DetectionQuery } from '../../services/ports.js';
+import type { DetectionPage, DetectionQuery } from '../../services/ports.js';
 import type { AppEnv } from '../env.js';
-import { parseOr400 } from '../validate.js';
+import { parseQuery } from '../query.js';
+import { DetectionsQuerySchema } from './spec.js';
 
-export const MAX_LIMIT = 1000;
-export const DEFAULT_LIMIT = 100;
-
-const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_LIMIT}`;
-
-export const DetectionsQuerySchema = z.object({
-  limit: z
-    .string()
-    .regex(/^\d+$/, LIMIT_MESSAGE)
-    .transform(Number)
-    .pipe(z.number().int().min(1, LIMIT_MESSAGE).max(MAX_LIMIT, LIMIT_MESSAGE))
-    .optional()
-    .transform((value) => value ?? DEFAULT_LIMIT),
-  cursor: z.string().min(1, 'cursor must not be empty; omit it for the first page').max(1024, 'cursor is too long').optional(),
-});
+export { DetectionsQuerySchema } from './spec.js';
+export { DEFAULT_LIMIT, MAX_LIMIT } from '../query.js';
 
 export interface DetectionRoutesOptions {
   detections: DetectionQuery;
 }
 
-/** `GET /api/v1/detections?limit&cursor`: newest first, keyset-paginated (`nextCursor` is null on the last page). */
+/**
+ * `GET /api/v1/detections?from&to&class&deviceId&bbox&minConfidence&limit&cursor&format`: newest first,
+ * keyset-paginated (`nextCursor` is null on the last page); `format=geojson` is a FeatureCollection.
+ */
 export function detectionRoutes({ detections }: DetectionRoutesOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/api/v1/detections', async (c) => {
-    const query = parseOr400(DetectionsQuerySchema, c.req.query(), 'query');
+    const { format, class: classes, ...q } = parseQuery(c, DetectionsQuerySchema);
     // A bad cursor throws the service's InvalidCursorError (a UserError): 400 invalid_cursor.
-    return c.json(await detections.list({ limit: query.limit, cursor: query.cursor }));
+    const page = await detections.list({ ...q, classes });
+    if (format === 'geojson') return c.body(JSON.stringify(toFeatureCollection(page)), 200, { 'Content-Type': 'application/geo+json' });
+    return c.json(page);
   });
   return app;
+}
+
+/** GeoJSON (RFC 7946): one Point per detection, [lon, lat]; nextCursor as a foreign member. */
+export function toFeatureCollection(page: DetectionPage) {
+  return {
+    type: 'FeatureCollection' as const,
+    features: page.items.map(({ lat, lon, ...properties }) => ({
+      type: 'Feature' as const,
+      id: properties.eventId,
+      geometry: { type: 'Point' as const, coordinates: [lon, lat] as [number, number] },
+      properties,
+    })),
+    nextCursor: page.nextCursor,
+  };
 }

@@ -4,7 +4,7 @@ import { testLogger, type TestDatabase } from '../../db/testing/databases.js';
 import { createServices, type Services } from '../../services/index.js';
 import type { TokenScope } from '../../services/tokens.js';
 import type { AccessOptions } from '../access.js';
-import { createApp } from '../app.js';
+import { createApp, type CreateAppOptions } from '../app.js';
 import type { Readiness } from '../health/routes.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -25,7 +25,7 @@ export interface TestApp {
  * `access` reaches createApp (IP allowlist, proxies, CORS, rate limit; `peerAddress` stands in for
  * the socket, which `app.request()` does not have).
  */
-export async function openTestApp(testDb: TestDatabase, { access }: { access?: AccessOptions } = {}): Promise<TestApp> {
+export async function openTestApp(testDb: TestDatabase, { access, uplink }: { access?: AccessOptions; uplink?: CreateAppOptions['uplink'] } = {}): Promise<TestApp> {
   const database = await testDb.open();
   const logger = testLogger();
   const registry = new Registry();
@@ -33,7 +33,7 @@ export async function openTestApp(testDb: TestDatabase, { access }: { access?: A
   const readiness: Readiness = { db: true, broker: true };
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of ['read', 'ack', 'admin'] as const) tokens[scope] = (await services.tokens.create({ name: `test-${scope}`, scope })).token;
-  const app = createApp({ services, readiness: () => ({ ...readiness }), registry, adminToken: TEST_ADMIN_TOKEN, logger, ...(access ? { access } : {}) });
+  const app = createApp({ services, readiness: () => ({ ...readiness }), registry, adminToken: TEST_ADMIN_TOKEN, logger, ...(access ? { access } : {}), ...(uplink ? { uplink } : {}) });
   return { app, services, database, registry, readiness, tokens, close: () => database.close() };
 }
 
