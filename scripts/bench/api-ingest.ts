@@ -15,7 +15,7 @@ const ROUNDS = 3;
 const CLASSES = ['D00', 'D10', 'D20', 'D40'] as const;
 
 /** Realistic batches: devices driving the city, a quarter of events on 200 shared spots, a few severe potholes. */
-function makePayloads(batches: number): Array<{ deviceId: string; payload: string }> {
+export function makePayloads(batches: number): Array<{ deviceId: string; payload: string }> {
   const [minLon, minLat, maxLon, maxLat] = CITY;
   const spots = Array.from({ length: 200 }, (_, i) => [minLat + ((i * 37) % 200) / 200 * (maxLat - minLat), minLon + ((i * 91) % 200) / 200 * (maxLon - minLon)] as const);
   const seq = new Array<number>(DEVICES).fill(0);

@@ -45,7 +45,7 @@ const hub = new HubProcess({
   dataDir,
   databaseUrl: url,
   // The per-token rate limit would answer 429 to a load test; the alarm timer would add its own load.
-  env: { ROADWATCH_HUB_RATE_LIMIT_PER_MINUTE: '1000000000', ROADWATCH_HUB_LOG_LEVEL: 'warn', ROADWATCH_HUB_ALARMS_TIMER_S: '86400' },
+  env: { ROADWATCH_HUB_RATE_LIMIT_PER_MINUTE: '1000000', ROADWATCH_HUB_ALARMS_TIMER_S: '86400' },
 });
 
 interface Measured {

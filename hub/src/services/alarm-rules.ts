@@ -109,13 +109,15 @@ export class AlarmRules implements IngestRules {
   }
 
   /**
-   * Hotspots of the given cells (raise only: after an ingest the figures can only have grown), or of
-   * every cell (raise, and clear open hotspots no longer over the thresholds).
+   * Hotspots of the given cells — only those without an open hotspot (after an ingest the figures can
+   * only have grown; an open hotspot's figures are refreshed by the timer, so a busy cell does not
+   * rewrite its alarm on every batch) — or of every cell (raise or refresh, and clear open hotspots no
+   * longer over the thresholds).
    */
   async evaluateHotspots(cells?: readonly string[]): Promise<void> {
     if (cells) {
       for (let i = 0; i < cells.length; i += CELL_CHUNK) {
-        await this.alarms.raiseMany((await this.cellSupport(cells.slice(i, i + CELL_CHUNK))).map((s) => this.hotspot(s)));
+        await this.alarms.raiseMany((await this.cellSupport(cells.slice(i, i + CELL_CHUNK), true)).map((s) => this.hotspot(s)));
       }
       return;
     }
@@ -165,7 +167,7 @@ export class AlarmRules implements IngestRules {
   }
 
   /** Cells over the hotspot thresholds within the window — the current hour and the `days` × 24 − 1 before it — from agg_hourly_cell. */
-  private async cellSupport(cells: readonly string[] | null): Promise<CellSupport[]> {
+  private async cellSupport(cells: readonly string[] | null, newOnly = false): Promise<CellSupport[]> {
     if (cells?.length === 0) return [];
     const { minEvents, minDevices, days } = this.config.hotspot;
     const firstHour = new Date((Math.floor(this.clock().getTime() / HOUR_MS) - (days * 24 - 1)) * HOUR_MS).toISOString();
@@ -175,6 +177,7 @@ export class AlarmRules implements IngestRules {
           from agg_hourly_cell
           where resolution = ${this.resolution} and hour >= ${firstHour}::timestamptz
             ${cells ? sql`and cell in (select json_array_elements_text(${JSON.stringify(cells)}::json))` : sql``}
+            ${newOnly ? sql`and not exists (select 1 from alarms a where a.type = 'hotspot' and a.source = agg_hourly_cell.cell and a.status <> 'cleared')` : sql``}
           group by cell
           having sum(events) >= ${minEvents} and count(distinct device_id) >= ${minDevices}
           order by cell`,
