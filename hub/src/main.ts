@@ -6,6 +6,8 @@ import { createApp } from './api/app.js';
 import type { Readiness } from './api/health/routes.js';
 import { startHttpServer, type RunningHttpServer } from './api/server.js';
 import { MqttBroker } from './broker/index.js';
+import type { DeviceTransport } from './broker/transport.js';
+import { ExternalBroker } from './broker-external/index.js';
 import { checkStartup } from './config/preflight.js';
 import type { HubConfig } from './config/schema.js';
 import { openDatabase, type HubDatabase, type OpenDatabaseOptions } from './db/client.js';
@@ -24,6 +26,7 @@ export interface HubDeps {
 }
 
 export interface Hub {
+  /** `mqttPort` is the embedded broker's port; 0 in scale-out mode (mqtt.url: devices connect to the external broker). */
   start(): Promise<{ httpPort: number; mqttPort: number }>;
   stop(): Promise<void>;
 }
@@ -36,7 +39,7 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
   const registry = deps.registry ?? createRegistry();
   let database: HubDatabase | null = null;
   let http: RunningHttpServer | null = null;
-  let broker: MqttBroker | null = null;
+  let broker: DeviceTransport | null = null;
   let adminToken: string | null = null;
   let services: Services | null = null;
   let alarmTimer: Periodic | null = null;
@@ -58,7 +61,8 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     //    HTTP stops accepting connections; requests in progress (HTTPS batches among them) finish and
     //    get their ack; a new batch on a kept-alive connection gets 503 shutting_down.
     const httpClosed = http ? http.close().catch((err: unknown) => logger.error({ err }, 'error stopping the HTTP server')) : Promise.resolve();
-    //    Broker: no new batches; admitted ingests drain and are acked; clients are closed.
+    //    Broker: no new batches; admitted ingests drain and are acked; clients are closed (embedded) or
+    //    the hub disconnects, leaving what it did not take in its session on the broker (scale-out).
     if (broker) await broker.stop().catch((err: unknown) => logger.error({ err }, 'error stopping the MQTT broker'));
     await httpClosed;
     // 3. Alarm rules: the timer stops after its current run; hotspot checks queued by the last ingests finish.
@@ -107,14 +111,17 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
           access: config,
           uplink: { maxBodyBytes: config.uplink.maxBodyBytes, accepting: () => !stopping },
           diagnostics: () => diagnostics.report(),
+          web: { map: config.map },
         });
         http = await startHttpServer({ app, host: config.host, port: config.httpPort, logger: logger.child({ component: 'http' }) });
-        // 5. MQTT broker: devices can connect and their batches are ingested from here on.
-        broker = new MqttBroker({ config, services, logger, registry });
+        // 5. MQTT: the embedded broker (devices connect here), or in scale-out mode the external broker's
+        //    shared subscriptions (docs/SCALE-OUT.md). Batches are ingested from here on.
+        broker = config.mqtt.url ? new ExternalBroker({ config, services, logger, registry }) : new MqttBroker({ config, services, logger, registry });
         const { port: mqttPort } = await broker.start();
         // 6. admin.json (mode 0600): `roadwatch-hub devices …` reach this process through it.
         const path = writeAdminFile(config.dataDir, { url: localUrl(config.host, http.port), token: adminToken, pid: process.pid });
-        logger.info({ httpPort: http.port, mqttPort, adminFile: path, database: database.kind }, 'hub started');
+        const mqtt = config.mqtt.url ? { mqtt: 'external' } : { mqttPort };
+        logger.info({ httpPort: http.port, ...mqtt, adminFile: path, database: database.kind }, 'hub started');
         return { httpPort: http.port, mqttPort };
       } catch (error) {
         await teardown();

@@ -29,6 +29,12 @@ export const OPEN_PATHS: readonly string[] = ['/health', '/health/ready'];
  */
 export const PUBLIC_DOC_PATHS: readonly string[] = ['/openapi.json', '/docs'];
 
+/*
+ * The dashboard's files (`/`, `/assets/…`, `/favicon.svg`; web/dashboard.ts) need nothing here: like the
+ * API description they are outside `/api/v1`, so no token (the page asks for one and sends it to
+ * `/api/v1`) and no rate limit, but the address allowlist applies.
+ */
+
 export interface AccessOptions extends Partial<AccessConfig> {
   /** Default DEVICE_CREDENTIAL_ROUTES; whoever adds a device-authenticated route lists it here. */
   deviceCredentialRoutes?: readonly RouteMatcher[];

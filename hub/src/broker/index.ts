@@ -9,11 +9,11 @@ import type { HubConfig } from '../config/schema.js';
 import type { BatchIngest, DeviceRegistry, StatusRecorder } from '../services/ports.js';
 import { canPublish, canSubscribe } from './acl.js';
 import { createAuthenticator } from './authenticate.js';
+import { DeviceInbox } from './device-inbox.js';
 import { FrameGuardedConnection } from './frame-guard.js';
-import { IngestBridge } from './ingest-bridge.js';
 import { listenMqtt } from './listen.js';
 import { createBrokerMetrics, type BrokerMetrics } from './metrics.js';
-import { StatusBridge } from './status-bridge.js';
+import type { DeviceTransport, TransportStats } from './transport.js';
 
 /** Room for the topic and packet header on top of the largest accepted payload. */
 const FRAME_OVERHEAD_BYTES = 4096;
@@ -27,14 +27,14 @@ export interface MqttBrokerOptions {
 
 /**
  * The hub's embedded MQTT broker (aedes over TCP, or TLS when a certificate is configured):
- * device authentication, ACL, and the bridges from device topics to the ingest and status services.
+ * device authentication, ACL, and the device inbox from device topics to the ingest and status
+ * services. Scale-out mode replaces it with `ExternalBroker` (docs/SCALE-OUT.md).
  */
-export class MqttBroker {
+export class MqttBroker implements DeviceTransport {
   readonly #options: MqttBrokerOptions;
   readonly #log: Logger;
   readonly #metrics: BrokerMetrics;
-  readonly #ingest: IngestBridge;
-  readonly #status: StatusBridge;
+  readonly #inbox: DeviceInbox;
   #aedes: Aedes | null = null;
   #server: Server | null = null;
   #ready = false;
@@ -45,15 +45,14 @@ export class MqttBroker {
     this.#log = options.logger.child({ component: 'mqtt' });
     this.#metrics = createBrokerMetrics(options.registry);
     const { maxPayloadBytes, ingestConcurrency } = options.config.mqtt;
-    this.#ingest = new IngestBridge({
-      ingest: options.services.ingest,
+    this.#inbox = new DeviceInbox({
+      services: options.services,
       publishAck: (deviceId, ack) => this.#publishAck(deviceId, ack),
       maxPayloadBytes,
       concurrency: ingestConcurrency,
       logger: this.#log,
       metrics: this.#metrics,
     });
-    this.#status = new StatusBridge({ status: options.services.status, maxPayloadBytes, logger: this.#log, metrics: this.#metrics });
   }
 
   /** True while the broker is listening and accepting devices. */
@@ -62,8 +61,8 @@ export class MqttBroker {
   }
 
   /** For /health/diagnostics: listening, connected clients, batches being ingested now. */
-  get stats(): { listening: boolean; clients: number; ingestInFlight: number } {
-    return { listening: this.#ready, clients: this.#aedes?.connectedClients ?? 0, ingestInFlight: this.#ingest.inFlight };
+  get stats(): TransportStats {
+    return { listening: this.#ready, clients: this.#aedes?.connectedClients ?? 0, ingestInFlight: this.#inbox.inFlight };
   }
 
   async start(): Promise<{ port: number }> {
@@ -136,10 +135,10 @@ export class MqttBroker {
     this.#closing = true;
     this.#ready = false;
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    await this.#ingest.drain();
+    await this.#inbox.drain();
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await serverClosed;
-    await Promise.all([this.#ingest.drain(), this.#status.drain()]);
+    await this.#inbox.drain();
     this.#aedes = null;
     this.#server = null;
     this.#log.info('mqtt stopped');
@@ -179,17 +178,11 @@ export class MqttBroker {
     const parsed = parseDeviceTopic(packet.topic);
     if (!parsed || (client === null && parsed.channel !== 'status')) return callback(null);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    if (parsed.channel === 'events') {
-      if (this.#closing) {
-        this.#log.debug({ deviceId: parsed.deviceId }, 'batch ignored during shutdown; the agent resends it');
-        return callback(null);
-      }
-      void this.#ingest.accept(parsed.deviceId, payload).then(() => callback(null));
-    } else if (parsed.channel === 'status') {
-      void this.#status.accept(parsed.deviceId, payload).then(() => callback(null));
-    } else {
-      callback(null);
+    if (parsed.channel === 'events' && this.#closing) {
+      this.#log.debug({ deviceId: parsed.deviceId }, 'batch ignored during shutdown; the agent resends it');
+      return callback(null);
     }
+    void this.#inbox.accept(parsed.deviceId, parsed.channel, payload).then(() => callback(null));
   }
 
   #publishAck(deviceId: string, ack: Ack): Promise<void> {

@@ -23,11 +23,17 @@ export interface IngestBridgeOptions {
  *   further packets from that client (TCP backpressure) and memory stays bounded.
  * - An ack is published only after the ingest's transaction committed. A failed ingest (database
  *   down) is logged and counted and NOT acked: the agent resends the batch later.
+ * - The slot bounds database work: it is released when the ingest settles, before the ack is
+ *   confirmed. (With an external broker the ack's PUBACK arrives on the same connection as the
+ *   batches, behind any batch waiting for a slot; holding the slot until then could deadlock.)
+ *   `drain` still waits for the ack publishes.
  */
 export class IngestBridge {
   readonly #options: IngestBridgeOptions;
   readonly #limiter: Limiter;
   readonly #log: Logger;
+  /** Ack publishes not yet confirmed (they no longer hold a slot). */
+  readonly #acking = new Set<Promise<void>>();
 
   constructor(options: IngestBridgeOptions) {
     this.#options = options;
@@ -57,9 +63,10 @@ export class IngestBridge {
     });
   }
 
-  /** Resolves when every admitted batch has finished (ingested and acked, or failed). */
-  drain(): Promise<void> {
-    return this.#limiter.idle();
+  /** Resolves when every admitted batch has finished (ingested and its ack published, or failed). */
+  async drain(): Promise<void> {
+    await this.#limiter.idle();
+    while (this.#acking.size > 0) await Promise.all([...this.#acking]);
   }
 
   async #run(deviceId: string, payload: Buffer): Promise<void> {
@@ -81,11 +88,11 @@ export class IngestBridge {
     }
     metrics.batches.inc({ result: 'acked' });
     // The ingest service already logged and counted quarantined events and whole-batch rejections.
-    try {
-      await publishAck(deviceId, ack);
-    } catch (error) {
+    const publishing = publishAck(deviceId, ack).catch((error: unknown) => {
       // The rows are committed; the agent resends and gets the ack as duplicates.
       this.#log.warn({ deviceId, batchId: ack.batchId, err: error }, 'could not publish ack');
-    }
+    });
+    this.#acking.add(publishing);
+    void publishing.finally(() => this.#acking.delete(publishing));
   }
 }

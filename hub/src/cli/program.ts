@@ -1,6 +1,7 @@
 import { UserError } from '@roadwatch/shared';
 import { Command, CommanderError } from 'commander';
 import { aggregatesRebuild } from './aggregates.js';
+import { brokerPasswd } from './broker.js';
 import { commandLogger, loadHubConfig } from './config.js';
 import { devicesAdd, devicesList, devicesRevoke, devicesRotateSecret } from './devices.js';
 import { processIo, type CliIo } from './io.js';
@@ -23,10 +24,11 @@ export async function runCli(argv: string[], { io = processIo(), proc = process 
     .showHelpAfterError('(run roadwatch-hub --help for usage)');
 
   const configOption = ['--config <file>', 'JSON config file (environment variables override it)'] as const;
+  const passwdOption = ['--mosquitto-passwd <file>', 'also write the device id and secret to this Mosquitto password file (scale-out mode, docs/SCALE-OUT.md)'] as const;
 
   program
     .command('serve')
-    .description('run the hub: embedded MQTT broker, HTTP API, database (PGlite unless DATABASE_URL is set)')
+    .description('run the hub: embedded MQTT broker (or an external one: ROADWATCH_HUB_MQTT_URL), HTTP API, database (PGlite unless DATABASE_URL is set)')
     .option(...configOption)
     .action(async (opts: { config?: string }) => {
       exitCode = await serve(loadHubConfig(opts.config, io), proc);
@@ -46,9 +48,10 @@ export async function runCli(argv: string[], { io = processIo(), proc = process 
     .command('add <deviceId>')
     .description('register a device and print its secret (shown once)')
     .option('--rotate', 'issue a new secret for an existing device (the old one stops working)')
+    .option(...passwdOption)
     .option('--json', 'print {"deviceId","secret"} as JSON')
     .option(...configOption)
-    .action(async (deviceId: string, opts: { rotate?: boolean; json?: boolean; config?: string }) => {
+    .action(async (deviceId: string, opts: { rotate?: boolean; json?: boolean; config?: string; mosquittoPasswd?: string }) => {
       exitCode = await devicesAdd(deviceId, opts, loadHubConfig(opts.config, io), io, commandLogger(io));
     });
   devices
@@ -63,18 +66,30 @@ export async function runCli(argv: string[], { io = processIo(), proc = process 
   devices
     .command('rotate-secret <deviceId>')
     .description('issue a new secret for a registered device and print it (shown once); the old one stops working')
+    .option(...passwdOption)
     .option('--json', 'print {"deviceId","secret"} as JSON')
     .option(...configOption)
-    .action(async (deviceId: string, opts: { json?: boolean; config?: string }) => {
+    .action(async (deviceId: string, opts: { json?: boolean; config?: string; mosquittoPasswd?: string }) => {
       exitCode = await devicesRotateSecret(deviceId, opts, loadHubConfig(opts.config, io), io, commandLogger(io));
     });
   devices
     .command('revoke <deviceId>')
     .description('stop a device from logging in (its secret is replaced by one nobody holds); its events stay')
+    .option('--mosquitto-passwd <file>', 'also remove the device from this Mosquitto password file (scale-out mode)')
     .option('--json', 'print {"deviceId","revoked","state"} as JSON')
     .option(...configOption)
-    .action(async (deviceId: string, opts: { json?: boolean; config?: string }) => {
+    .action(async (deviceId: string, opts: { json?: boolean; config?: string; mosquittoPasswd?: string }) => {
       exitCode = await devicesRevoke(deviceId, opts, loadHubConfig(opts.config, io), io, commandLogger(io));
+    });
+
+  const broker = program.command('broker').description('credentials on an external MQTT broker (scale-out mode, docs/SCALE-OUT.md)');
+  broker
+    .command('passwd <file> <username>')
+    .description('set a new random password for a user of a Mosquitto password file and print it (shown once): the hub replicas\' user')
+    .option('--delete', 'remove the user from the file instead')
+    .option('--json', 'print {"username","password","file","change","created"} as JSON')
+    .action((file: string, username: string, opts: { delete?: boolean; json?: boolean }) => {
+      exitCode = brokerPasswd(file, username, opts, io);
     });
 
   const tokens = program.command('tokens').description('manage the API tokens of the REST API (docs/API-ACCESS.md)');

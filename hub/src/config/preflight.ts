@@ -16,9 +16,13 @@ export function startupProblems(config: Pick<HubConfig, 'dataDir' | 'mqtt'>): st
     ['mqtt.tlsKeyFile', 'ROADWATCH_HUB_TLS_KEY', config.mqtt.tlsKeyFile],
   ] as const;
   for (const [key, env, file] of files) {
-    if (!file) continue;
+    if (!file || config.mqtt.url) continue; // the embedded broker's files: unused in scale-out mode
     const problem = readableFileProblem(file);
     if (problem) problems.push(`${key} ${file}: ${problem} — fix ${key} (${env}) or unset both TLS files to use plain TCP`);
+  }
+  if (config.mqtt.caFile) {
+    const problem = readableFileProblem(config.mqtt.caFile);
+    if (problem) problems.push(`mqtt.caFile ${config.mqtt.caFile}: ${problem} — point ROADWATCH_HUB_MQTT_CA_FILE at the PEM CA that signed the external broker's certificate, readable by the hub's user`);
   }
   return problems;
 }

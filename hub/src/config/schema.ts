@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_PAYLOAD_BYTES, asInt, type EnvBinding } from '@roadwatch/shared';
 import { ACCESS_CONFIG_SHAPE, ACCESS_ENV } from './access.js';
+import { MAP_CONFIG_SHAPE, MAP_ENV } from './map.js';
 
 const Port = z.number().int().min(0).max(65535);
 const H3Resolution = z.number().int().min(0).max(15);
@@ -50,16 +51,43 @@ export const HubConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   mqtt: z
     .strictObject({
-      /** PEM certificate and key; when both are set the broker speaks TLS (mqtts). */
+      /** PEM certificate and key; when both are set the embedded broker speaks TLS (mqtts). Unused with mqtt.url. */
       tlsCertFile: z.string().optional(),
       tlsKeyFile: z.string().optional(),
       maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(MAX_PAYLOAD_BYTES),
       /** Batches ingested at the same time (each is one DB transaction). */
       ingestConcurrency: z.number().int().min(1).max(64).default(8),
+      /**
+       * Scale-out mode (docs/SCALE-OUT.md): the URL of an external MQTT 5 broker (mqtt:// or mqtts://).
+       * Set, the hub embeds no broker: it takes batches and statuses from shared subscriptions there.
+       */
+      url: z.string().regex(/^mqtts?:\/\/[^/]/, 'mqtt.url must look like mqtt://host:1883 or mqtts://host:8883').optional(),
+      /** The hub's own user on the external broker (the same for every replica). */
+      username: z.string().min(1).max(256).optional(),
+      password: z.string().min(1).max(4096).optional(),
+      /** Client id of this replica, stable across its restarts and unique among replicas (default roadwatch-hub-<hostname>). */
+      clientId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'mqtt.clientId: 1–128 of A–Z a–z 0–9 . _ : -').optional(),
+      /** Shared-subscription group every replica joins: $share/<shareGroup>/roadwatch/v1/devices/+/events (and …/status). */
+      shareGroup: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'mqtt.shareGroup: 1–64 of A–Z a–z 0–9 . _ -').default('roadwatch-hub'),
+      /** How long the broker keeps this replica's session (its queued batches) while it is away. */
+      sessionExpiryS: z.number().int().min(1).max(7 * 86_400).default(300),
+      /** PEM CA for an mqtts:// external broker with a private CA. */
+      caFile: z.string().min(1).optional(),
     })
     .prefault({})
-    .refine((m) => Boolean(m.tlsCertFile) === Boolean(m.tlsKeyFile), {
-      message: 'set both mqtt.tlsCertFile and mqtt.tlsKeyFile for TLS, or neither',
+    .superRefine((m, ctx) => {
+      if (Boolean(m.tlsCertFile) !== Boolean(m.tlsKeyFile)) {
+        ctx.addIssue({ code: 'custom', message: 'set both mqtt.tlsCertFile and mqtt.tlsKeyFile for TLS, or neither' });
+      }
+      if (!m.url) {
+        const stray = (['username', 'password', 'clientId', 'caFile'] as const).filter((key) => m[key] !== undefined);
+        if (stray.length) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `mqtt.${stray.join(', mqtt.')} only apply to an external broker — set mqtt.url (ROADWATCH_HUB_MQTT_URL) too, or unset them`,
+          });
+        }
+      }
     }),
   db: z
     .strictObject({
@@ -82,6 +110,8 @@ export const HubConfigSchema = z.strictObject({
   alarms: AlarmsConfigSchema.prefault({}),
   /** REST API access: allowedIps, trustedProxies, cors, rateLimit, metrics (docs/API-ACCESS.md). */
   ...ACCESS_CONFIG_SHAPE,
+  /** The dashboard's basemap: map.tilesUrl, tilesAttribution, tilesMaxZoom (docs/DASHBOARD.md). */
+  ...MAP_CONFIG_SHAPE,
 });
 
 export type HubConfig = z.infer<typeof HubConfigSchema>;
@@ -95,6 +125,13 @@ export const HUB_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_HUB_LOG_LEVEL', path: ['logLevel'] },
   { name: 'ROADWATCH_HUB_TLS_CERT', path: ['mqtt', 'tlsCertFile'] },
   { name: 'ROADWATCH_HUB_TLS_KEY', path: ['mqtt', 'tlsKeyFile'] },
+  { name: 'ROADWATCH_HUB_MQTT_URL', path: ['mqtt', 'url'] },
+  { name: 'ROADWATCH_HUB_MQTT_USERNAME', path: ['mqtt', 'username'] },
+  { name: 'ROADWATCH_HUB_MQTT_PASSWORD', path: ['mqtt', 'password'] },
+  { name: 'ROADWATCH_HUB_MQTT_CLIENT_ID', path: ['mqtt', 'clientId'] },
+  { name: 'ROADWATCH_HUB_MQTT_SHARE_GROUP', path: ['mqtt', 'shareGroup'] },
+  { name: 'ROADWATCH_HUB_MQTT_CA_FILE', path: ['mqtt', 'caFile'] },
   { name: 'ROADWATCH_HUB_UPLINK_MAX_BODY_BYTES', path: ['uplink', 'maxBodyBytes'], parse: asInt },
   ...ACCESS_ENV,
+  ...MAP_ENV,
 ];

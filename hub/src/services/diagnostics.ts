@@ -82,7 +82,7 @@ export class DiagnosticsService {
     }
 
     const broker = this.deps.broker();
-    if (!broker?.listening) problems.push('MQTT broker not listening — the hub is starting or stopping; if it stays so, see the hub log');
+    if (!broker?.listening) problems.push('MQTT broker not listening (embedded) or not connected and subscribed (external) — the hub is starting or stopping, or the external broker is unreachable; if it stays so, see the hub log');
 
     const now = this.clock();
     return {

@@ -33,12 +33,12 @@ describe('health routes', () => {
     const res = await t.app.request('/health/ready', { headers: { 'X-Request-Id': 'probe-1' } });
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
-      error: { code: 'not_ready', message: 'not ready: MQTT broker not listening', requestId: 'probe-1' },
+      error: { code: 'not_ready', message: 'not ready: MQTT broker not ready', requestId: 'probe-1' },
       checks: { db: true, broker: false },
     });
     t.readiness.db = false;
     const body = (await (await t.app.request('/health/ready')).json()) as { error: { message: string } };
-    expect(body.error.message).toBe('not ready: database not reachable, MQTT broker not listening');
+    expect(body.error.message).toBe('not ready: database not reachable, MQTT broker not ready');
     t.readiness.db = true;
     t.readiness.broker = true;
   });

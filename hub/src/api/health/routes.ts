@@ -16,7 +16,7 @@ export interface HealthRoutesOptions {
   diagnostics?: (() => Promise<Diagnostics>) | undefined;
 }
 
-const PART_NAMES: Record<keyof Readiness, string> = { db: 'database not reachable', broker: 'MQTT broker not listening' };
+const PART_NAMES: Record<keyof Readiness, string> = { db: 'database not reachable', broker: 'MQTT broker not ready' };
 
 /**
  * `GET /health` (liveness: the process answers), `GET /health/ready` (503 until DB and broker are

@@ -42,6 +42,7 @@ const TAGS: Record<string, string> = {
   detections: 'Road-damage events as the vehicles reported them.',
   aggregates: 'Hourly rollups per vehicle and per H3 cell: trends and hotspots.',
   devices: 'Vehicles and their latest status.',
+  tokens: 'The API token making the request.',
   health: 'Probes and diagnostics.',
   metrics: 'Prometheus metrics.',
   uplink: 'Vehicles sending batches over HTTPS.',

@@ -2,6 +2,7 @@ import { aggregateOperations } from '../aggregates/spec.js';
 import { alarmOperations } from '../alarms/spec.js';
 import { detectionOperations } from '../detections/spec.js';
 import { deviceOperations } from '../devices/spec.js';
+import { meOperations } from '../me/spec.js';
 import { hubOperations } from './hub-operations.js';
 import type { ApiOperation } from './operation.js';
 
@@ -34,6 +35,7 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   ...detectionOperations,
   ...aggregateOperations,
   ...deviceOperations,
+  ...meOperations,
   ...hubOperations,
   ...docOperations,
 ];
