@@ -19,6 +19,13 @@ describe('createAgent', () => {
     cleanups.push(() => hub.close());
     const root = mkdtempSync(join(tmpdir(), 'roadwatch-agent-'));
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const statuses: Status[] = [];
+    await new Promise<void>((resolve) =>
+      hub.broker.subscribe('roadwatch/v1/devices/+/status', (packet, done) => {
+        statuses.push(JSON.parse(packet.payload.toString()) as Status);
+        done();
+      }, resolve),
+    );
     const { logger, lines } = memoryLogger('info');
     const agent = createAgent(testConfig({ hubUrl: hub.url, dataDir: join(root, 'nested', 'agent') }), { logger });
     cleanups.push(() => agent.stop());
@@ -27,6 +34,9 @@ describe('createAgent', () => {
     await agent.start();
     await waitFor('outbox drained', () => agent.outbox.stats().depth === 0);
     expect(hub.storedCount).toBe(300);
+    await waitFor('an online status', () => statuses.some((s) => s.state === 'online'));
+    // No camera pipeline, no detector: the status leaves the detector section out.
+    expect(statuses.find((s) => s.state === 'online')!.detector).toBeUndefined();
     expect(lines.filter((l) => l.msg === 'no camera configured: running outbox and uplink only')).toHaveLength(1);
 
     await agent.stop();
@@ -64,6 +74,9 @@ describe('createAgent', () => {
     await waitFor('a status naming both faults', () => statuses.some((s) => s.sensors?.camera === 'fault' && s.sensors?.gps === 'fault'), 10_000);
     const status = statuses.findLast((s) => s.sensors?.camera === 'fault')!;
     expect(status.sensors?.detector).toBe('ok');
+    // The detector is loaded but has seen no frame: nothing measured yet (fps 0 once the window has two samples).
+    expect(status.detector?.p95Ms).toBeNull();
+    expect([null, 0]).toContain(status.detector?.fps);
     expect(status.faults?.find((f) => f.startsWith('camera:'))).toMatch(/missing\.mkv.*No such file or directory/);
     expect(status.faults?.find((f) => f.startsWith('gps:'))).toMatch(/ttyMissing/);
     await agent.stop();

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { UserError } from '@roadwatch/shared';
+import { UserError, type DetectorStatus } from '@roadwatch/shared';
 import type { AgentConfig } from './config/schema.js';
 import type { Outbox } from './outbox/outbox.js';
 import { SqliteOutbox } from './outbox/sqlite-outbox.js';
@@ -84,7 +84,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     return undefined;
   };
   const version = agentVersion();
-  const uplink = new MqttUplink({ config, outbox, logger: deps.logger, clock, registry, mqttConnect: deps.mqttConnect, agentVersion: version, sensors });
+  // The status reads the detector's figures where `roadwatch status` does (the control endpoint's fps window).
+  const detectorStatus = (): DetectorStatus | undefined => control.detectorStatus();
+  const uplink = new MqttUplink({ config, outbox, logger: deps.logger, clock, registry, mqttConnect: deps.mqttConnect, agentVersion: version, sensors, detector: detectorStatus });
   const clockPolicy = new ClockPolicy({ wall: clock, mono, floorMs: BUILD_FLOOR_MS, ntpSynced: timesyncdProbe() });
   const control = new AgentControl({ config, outbox, uplink, sensing: () => live, sensingFault: () => sensingFault, clock: clockPolicy, registry, logger: deps.logger, wall: clock, mono, version: version ?? null });
   const metrics = registerAgentMetrics(registry, () => control.readings());

@@ -58,6 +58,16 @@ describe('protocol v1', () => {
     expect(AckSchema.parse(ack)).toEqual(ack);
     expect(StatusSchema.parse({ v: 1, state: 'offline' }).state).toBe('offline');
   });
+
+  it('takes an optional detector section in the status (p95 and frames a second, null until measured)', () => {
+    const online = { v: 1, state: 'online', ts: '2026-11-22T08:00:58.120Z', queueDepth: 0 };
+    expect(StatusSchema.parse(online).detector).toBeUndefined();
+    expect(StatusSchema.parse({ ...online, detector: { p95Ms: 41.2, fps: 4.8 } }).detector).toEqual({ p95Ms: 41.2, fps: 4.8 });
+    expect(StatusSchema.parse({ ...online, detector: { p95Ms: null, fps: null } }).detector).toEqual({ p95Ms: null, fps: null });
+    for (const bad of [{ p95Ms: -1, fps: 1 }, { p95Ms: 1 }, { p95Ms: 1, fps: '5' }, { p95Ms: 1, fps: 1, p50Ms: 1 }, null]) {
+      expect(StatusSchema.safeParse({ ...online, detector: bad }).success).toBe(false);
+    }
+  });
 });
 
 describe('ids', () => {

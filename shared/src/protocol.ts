@@ -84,6 +84,16 @@ export const DeviceStateSchema = z.enum(['online', 'offline']);
 export const SensorStateSchema = z.enum(['ok', 'degraded', 'fault', 'absent']);
 export type SensorState = z.infer<typeof SensorStateSchema>;
 
+/**
+ * The detector's pace as the agent's control endpoint measures it (`roadwatch status`): p95 of the
+ * last 256 detect steps, ms, and frames detected a second over the last 10 s. Null until measured.
+ */
+export const DetectorStatusSchema = z.strictObject({
+  p95Ms: z.number().nonnegative().nullable(),
+  fps: z.number().nonnegative().nullable(),
+});
+export type DetectorStatus = z.infer<typeof DetectorStatusSchema>;
+
 /** Health the agent publishes (retained); its last will is the minimal `{"v":1,"state":"offline"}`. */
 export const StatusSchema = z.strictObject({
   v: z.literal(PROTOCOL_VERSION),
@@ -98,6 +108,8 @@ export const StatusSchema = z.strictObject({
   sensors: z.record(z.string(), SensorStateSchema).optional(),
   /** One line per sensor that is not ok: what is wrong and what to do (`camera: /dev/video0: No such file or directory — …`). */
   faults: z.array(z.string().max(500)).max(16).optional(),
+  /** Present while the camera pipeline runs; optional: agents without a camera, and older agents, leave it out. */
+  detector: DetectorStatusSchema.optional(),
 });
 export type Status = z.infer<typeof StatusSchema>;
 

@@ -82,7 +82,7 @@ export function formatStatus(s: AgentStatus): string {
     if (detector.fault) rows.push(['detector', 'fault', detector.fault]);
     else {
       const lat = detector.latency;
-      rows.push(['detector', 'ok', `${detector.model} on ${detector.provider} ×${detector.threads} — p50 ${ms(lat?.p50Ms ?? null)}, p95 ${ms(lat?.p95Ms ?? null)}, ${n(detector.framesDetected)} frames, ${n(detector.framesFailed)} failed`]);
+      rows.push(['detector', 'ok', `${detector.model} on ${detector.provider} ×${detector.threads} — p50 ${ms(lat?.p50Ms ?? null)}, p95 ${ms(lat?.p95Ms ?? null)}, ${detector.fps === null ? 'frames/s not measured yet' : `${detector.fps.toFixed(1)} frames/s`}, ${n(detector.framesDetected)} frames, ${n(detector.framesFailed)} failed`]);
     }
   }
   if (gps) {

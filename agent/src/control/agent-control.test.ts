@@ -13,6 +13,7 @@ import { sampleEvents } from '../outbox/testing/sample-events.js';
 import { freePort } from '../camera/testing/fixtures.js';
 import { FakeHub } from '../uplink/testing/fake-hub.js';
 import { memoryLogger, testConfig, waitFor } from '../uplink/testing/harness.js';
+import { StatusSchema, type Status } from '@roadwatch/shared';
 import type { SyncReport } from './api.js';
 import { ControlClient } from './client.js';
 import type { AgentStatus } from './status.js';
@@ -29,6 +30,8 @@ let pty: PtyPair;
 let feed: NodeJS.Timeout;
 let agent: Agent;
 let client: ControlClient;
+/** Every status the agent published to the hub. */
+const statuses: Status[] = [];
 const env = () => ({ ROADWATCH_DATA: dataDir });
 
 beforeAll(async () => {
@@ -36,6 +39,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'roadwatch-ctl-'));
   dataDir = join(dir, 'data');
   hub = await FakeHub.start({ secrets: { 'veh-test': 'secret-for-tests' } });
+  await new Promise<void>((resolve) =>
+    hub.broker.subscribe('roadwatch/v1/devices/+/status', (packet, done) => {
+      statuses.push(JSON.parse(packet.payload.toString()) as Status);
+      done();
+    }, resolve),
+  );
   pty = new PtyPair(join(dir, 'ttyGPS'), join(dir, 'receiver'));
   await pty.plug();
   let i = 0;
@@ -50,6 +59,7 @@ beforeAll(async () => {
     camera: { source: 'command', command: ['sh', '-c', producer], width: 160, height: 90, fps: 5 },
     gps: { source: 'serial', port: pty.device, baud: 9600 },
     detector: { threads: 1 },
+    uplink: { statusIntervalMs: 1_000 },
   });
   agent = createAgent(config, { logger: memoryLogger('silent').logger });
   await agent.start();
@@ -89,6 +99,8 @@ describe('the control endpoint of a running service', () => {
     expect(s.detector!.model).toMatch(/^road-damage-tiny@1/);
     expect(s.detector!.latency!.p50Ms).toBeGreaterThan(0);
     expect(s.detector!.latency!.p95Ms).toBeGreaterThanOrEqual(s.detector!.latency!.p50Ms!);
+    expect(s.detector!.fps).toBeGreaterThan(0);
+    expect(s.detector!.fps).toBeLessThan(8);
     expect(s.gps).toMatchObject({ name: `serial:${pty.device}`, state: 'ok', mode: 3, sats: 9, hdop: 0.9, checksumErrors: 0 });
     expect(s.gps!.lat).toBeCloseTo(52.37, 2);
     expect(s.gps!.lastFixAgeMs).toBeLessThan(1500);
@@ -100,6 +112,19 @@ describe('the control endpoint of a running service', () => {
     expect(s.uplink).toMatchObject({ state: 'online', hubUrl: hub.url, inFlight: 0, authFailures: 0 });
     expect(s.sensors).toEqual({ sensors: { camera: 'ok', gps: 'ok', detector: 'ok' }, faults: [] });
     expect(await client.json('GET', '/health')).toEqual({ ok: true, reasons: [], warnings: [] });
+  });
+
+  it('the retained MQTT status carries the detector p95 and frames a second, as /status measures them', async () => {
+    const measured = (s: Status) => typeof s.detector?.p95Ms === 'number' && typeof s.detector.fps === 'number' && s.detector.fps > 0;
+    await waitFor('a status with the detector measured', () => statuses.some(measured), 10_000);
+    const published = statuses.findLast(measured)!;
+    expect(StatusSchema.parse(published)).toEqual(published);
+    expect(published.detector!.p95Ms).toBeGreaterThan(0);
+    expect(published.detector!.fps).toBeLessThan(8);
+    // The same figures as `roadwatch status`, read a little later (the window moves on).
+    const s = await client.json<AgentStatus>('GET', '/status');
+    expect(s.detector!.latency!.p95Ms).toBeGreaterThan(0);
+    expect(Math.abs(s.detector!.fps! - published.detector!.fps!)).toBeLessThan(3);
   });
 
   it('GET /metrics: frames, drops, inference latency, queue depth and the uplink’s metrics in one registry', async () => {

@@ -1,3 +1,4 @@
+import type { DetectorStatus } from '@roadwatch/shared';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ClockPolicy } from '../clock/clock-policy.js';
@@ -10,7 +11,7 @@ import type { MetricsReadings } from './agent-metrics.js';
 import { controlEndpoint } from './endpoint.js';
 import { RateWindow } from './rate-window.js';
 import { ControlServer } from './server.js';
-import { cameraSection, detectorSection, gpsSection, healthOf, outboxSection, uplinkSection, type AgentStatus, type OutboxSection } from './status.js';
+import { cameraSection, detectorSection, detectorStatus, gpsSection, healthOf, outboxSection, uplinkSection, type AgentStatus, type OutboxSection } from './status.js';
 
 /** The service's parts the control endpoint reads (createAgent passes them). */
 export interface AgentParts {
@@ -28,7 +29,7 @@ export interface AgentParts {
   version: string | null;
 }
 
-/** The fps window: frames over the last 10 s, sampled once a second. */
+/** The fps windows (camera frames in, frames detected): over the last 10 s, sampled once a second. */
 const FPS_WINDOW_MS = 10_000;
 const SAMPLE_MS = 1_000;
 const SYNC_POLL_MS = 50;
@@ -40,6 +41,7 @@ const SYNC_POLL_MS = 50;
 export class AgentControl implements ControlApi {
   readonly server: ControlServer;
   private readonly fps = new RateWindow(FPS_WINDOW_MS);
+  private readonly detectFps = new RateWindow(FPS_WINDOW_MS);
   private sampler: NodeJS.Timeout | undefined;
   private startedAt = 0;
 
@@ -50,6 +52,7 @@ export class AgentControl implements ControlApi {
   async start(): Promise<void> {
     this.startedAt = this.parts.wall();
     this.fps.reset();
+    this.detectFps.reset();
     this.sample();
     this.sampler = setInterval(() => this.sample(), SAMPLE_MS);
     this.sampler.unref();
@@ -71,7 +74,7 @@ export class AgentControl implements ControlApi {
     const sensors = live ? live.peekReport() : fault ? { sensors: { detector: 'fault' as const }, faults: [fault] } : null;
     const partial = {
       camera: live && config.camera ? cameraSection(live.camera.name, live.camera.status(), this.fps.rate(), this.fps.spanS(), config.camera) : null,
-      detector: live || fault ? detectorSection(live?.detector.info ?? null, live?.detector.latency() ?? null, sensing, fault?.replace(/^detector: /, '') ?? null) : null,
+      detector: live || fault ? detectorSection(live?.detector.info ?? null, live?.detector.latency() ?? null, sensing, fault?.replace(/^detector: /, '') ?? null, live ? this.detectFps.rate() : null) : null,
       gps: live ? gpsSection(live.gps.name, live.gps.status()) : null,
       fusion: live && sensing ? { ...sensing.fusion, framesIn: sensing.framesIn, framesWithoutTime: sensing.framesWithoutTime, fixesIn: sensing.fixesIn, fixesUnusable: sensing.fixesUnusable } : null,
       outbox,
@@ -93,6 +96,15 @@ export class AgentControl implements ControlApi {
       ...partial,
       clock: { ...clock.state(), wall: new Date(now).toISOString() },
     };
+  }
+
+  /**
+   * For the retained MQTT status: the detector's p95 and frames a second, as `/status` shows them;
+   * undefined while no camera pipeline runs (no camera configured, or the model failed to load).
+   */
+  detectorStatus(): DetectorStatus | undefined {
+    const live = this.parts.sensing();
+    return live ? detectorStatus(live.detector.latency(), this.detectFps.rate()) : undefined;
   }
 
   health() {
@@ -182,7 +194,10 @@ export class AgentControl implements ControlApi {
 
   private sample(): void {
     const live = this.parts.sensing();
-    if (live) this.fps.sample(this.parts.mono(), live.camera.status().framesIn);
+    if (!live) return;
+    const mono = this.parts.mono();
+    this.fps.sample(mono, live.camera.status().framesIn);
+    this.detectFps.sample(mono, live.stats().detect.detected);
   }
 
   private outboxSection(now: number): OutboxSection {

@@ -1,3 +1,4 @@
+import type { DetectorStatus } from '@roadwatch/shared';
 import type { CameraStatus } from '../camera/frame-source.js';
 import type { ClockState } from '../clock/clock-policy.js';
 import type { DetectorInfo, LatencySummary } from '../detect/detector.js';
@@ -41,6 +42,8 @@ export interface DetectorSection {
   provider: string | null;
   threads: number | null;
   latency: LatencySummary | null;
+  /** Frames detected a second over the last `fpsWindowS` of the camera (null until two samples). */
+  fps: number | null;
   framesSubmitted: number;
   framesDetected: number;
   framesFailed: number;
@@ -138,7 +141,12 @@ export function cameraSection(name: string, status: CameraStatus, fps: number | 
   };
 }
 
-export function detectorSection(info: DetectorInfo | null, latency: LatencySummary | null, sensing: SensingStats | null, fault: string | null): DetectorSection {
+/** The detector's figures the retained MQTT status carries: the same p95 and fps as `/status` shows. */
+export function detectorStatus(latency: LatencySummary, fps: number | null): DetectorStatus {
+  return { p95Ms: round(latency.p95Ms, 1), fps: round(fps, 2) };
+}
+
+export function detectorSection(info: DetectorInfo | null, latency: LatencySummary | null, sensing: SensingStats | null, fault: string | null, fps: number | null = null): DetectorSection {
   const detect = sensing?.detect;
   return {
     state: fault ? 'fault' : 'ok',
@@ -147,6 +155,7 @@ export function detectorSection(info: DetectorInfo | null, latency: LatencySumma
     provider: info?.provider ?? null,
     threads: info?.threads ?? null,
     latency: latency ? { ...latency, p50Ms: round(latency.p50Ms, 1), p95Ms: round(latency.p95Ms, 1) } : null,
+    fps: round(fps, 2),
     framesSubmitted: detect?.submitted ?? 0,
     framesDetected: detect?.detected ?? 0,
     framesFailed: detect?.failed ?? 0,

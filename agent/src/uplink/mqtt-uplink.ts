@@ -1,7 +1,7 @@
 import { connect as mqttConnectDefault } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { OFFLINE_STATUS, UserError, deviceTopic, newBatchId } from '@roadwatch/shared';
+import { OFFLINE_STATUS, UserError, deviceTopic, newBatchId, type DetectorStatus } from '@roadwatch/shared';
 import type { AgentConfig } from '../config/schema.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { Backoff, type JitterMode } from './backoff.js';
@@ -30,6 +30,8 @@ export interface MqttUplinkOptions {
   agentVersion?: string;
   /** Sensor health for the status payload (the camera pipeline, when there is one). */
   sensors?: () => SensorReport | undefined;
+  /** The detector's p95 and frames a second for the status payload (while the camera pipeline runs). */
+  detector?: () => DetectorStatus | undefined;
   /** Backoff strategy between reconnects (default decorrelated jitter). */
   jitter?: JitterMode;
   /** How long stop() waits for in-flight acks before it gives up on them (default 2000 ms). */
@@ -78,6 +80,7 @@ export class MqttUplink {
   private readonly stopTimeoutMs: number;
   private readonly agentVersion: string | undefined;
   private readonly sensors: (() => SensorReport | undefined) | undefined;
+  private readonly detector: (() => DetectorStatus | undefined) | undefined;
 
   private state: UplinkState = 'stopped';
   private started = false;
@@ -114,6 +117,7 @@ export class MqttUplink {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 2_000;
     this.agentVersion = options.agentVersion;
     this.sensors = options.sensors;
+    this.detector = options.detector;
     this.sink = options.registry ? registerUplinkMetrics(options.registry, () => ({ state: this.state, inFlight: this.inFlight.size })) : undefined;
   }
 
@@ -349,7 +353,7 @@ export class MqttUplink {
     if (!client) return;
     let payload: string;
     try {
-      payload = JSON.stringify(buildOnlineStatus(this.outbox.stats(), this.clock(), this.agentVersion, this.sensors?.()));
+      payload = JSON.stringify(buildOnlineStatus(this.outbox.stats(), this.clock(), this.agentVersion, this.sensors?.(), this.detector?.()));
     } catch (error) {
       this.count('outboxErrors');
       this.log.error({ err: error }, 'could not build the status payload');

@@ -21,6 +21,15 @@ describe('buildOnlineStatus', () => {
     expect(StatusSchema.safeParse(status).success).toBe(true);
   });
 
+  it('carries the detector p95 and frames a second when given, and leaves them out otherwise', () => {
+    const status = buildOnlineStatus(stats as never, 11_000, undefined, { sensors: { camera: 'ok', gps: 'ok', detector: 'ok' }, faults: [] }, { p95Ms: 38.4, fps: 4.75 });
+    expect(status.detector).toEqual({ p95Ms: 38.4, fps: 4.75 });
+    expect(StatusSchema.safeParse(status).success).toBe(true);
+    expect(buildOnlineStatus(stats as never, 11_000, undefined, undefined, { p95Ms: null, fps: null }).detector).toEqual({ p95Ms: null, fps: null });
+    expect(buildOnlineStatus(stats as never, 11_000).detector).toBeUndefined();
+    expect(JSON.stringify(buildOnlineStatus(stats as never, 11_000))).not.toContain('detector');
+  });
+
   it('leaves faults out when every sensor is ok', () => {
     const status = buildOnlineStatus(stats as never, 11_000, undefined, { sensors: { camera: 'ok', gps: 'ok', detector: 'ok' }, faults: [] });
     expect(status.faults).toBeUndefined();

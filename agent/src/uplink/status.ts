@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, StatusSchema, type SensorState, type Status } from '@roadwatch/shared';
+import { PROTOCOL_VERSION, StatusSchema, type DetectorStatus, type SensorState, type Status } from '@roadwatch/shared';
 import type { OutboxStats } from '../outbox/outbox.js';
 
 /** The retained `online` status: queue health as the hub and fleet managers see it. */
@@ -8,7 +8,8 @@ export interface SensorReport {
   faults: string[];
 }
 
-export function buildOnlineStatus(stats: OutboxStats, now: number, agentVersion?: string, sensors?: SensorReport): Status {
+/** `detector`: the detector's p95 and frames a second while the camera pipeline runs (left out without one). */
+export function buildOnlineStatus(stats: OutboxStats, now: number, agentVersion?: string, sensors?: SensorReport, detector?: DetectorStatus): Status {
   const status: Status = {
     v: PROTOCOL_VERSION,
     state: 'online',
@@ -24,5 +25,6 @@ export function buildOnlineStatus(stats: OutboxStats, now: number, agentVersion?
     status.sensors = sensors.sensors;
     if (sensors.faults.length > 0) status.faults = sensors.faults.slice(0, 16).map((line) => (line.length > 500 ? `${line.slice(0, 499)}…` : line));
   }
+  if (detector) status.detector = { p95Ms: detector.p95Ms, fps: detector.fps };
   return StatusSchema.parse(status);
 }

@@ -26,6 +26,8 @@ export interface DeviceView {
   /** Sensor states from the latest status (`camera: ok`, `gps: fault`, …). */
   sensors: Record<string, string>;
   faults: string[];
+  /** The detector's inference p95 (ms) and frames detected a second from the latest status; null = not reported. */
+  detector: { p95Ms: number | null; fps: number | null };
 }
 
 export interface DeviceViewPage {
@@ -99,6 +101,7 @@ function toView(row: Record<string, unknown>): DeviceView {
   const statusAt = iso(row.status_at);
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const detector = (payload.detector && typeof payload.detector === 'object' ? payload.detector : {}) as Record<string, unknown>;
   return {
     deviceId: row.device_id as string,
     createdAt: iso(row.created_at)!,
@@ -117,6 +120,7 @@ function toView(row: Record<string, unknown>): DeviceView {
     versions: { agent: str(payload.agentVersion), model: str(row.model) },
     sensors: payload.sensors && typeof payload.sensors === 'object' ? (payload.sensors as Record<string, string>) : {},
     faults: Array.isArray(payload.faults) ? payload.faults.filter((f): f is string => typeof f === 'string') : [],
+    detector: { p95Ms: num(detector.p95Ms), fps: num(detector.fps) },
   };
 }
 

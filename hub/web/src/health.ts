@@ -6,10 +6,16 @@ import type { Device } from './types';
 
 const STATE_TEXT: Record<Device['state'], string> = { online: 'Online', offline: 'Offline', unknown: 'No status yet' };
 
-/** The p95 inference latency a future status may carry (`detector.p95Ms`); the v1 status has none. */
-function inferenceP95(device: Device): number | null {
-  const detector = (device as Device & { detector?: { p95Ms?: unknown } }).detector;
-  return typeof detector?.p95Ms === 'number' ? detector.p95Ms : null;
+/** The detector's inference p95 and frames a second from the latest status (`detector`); null when not reported. */
+function inference(device: Device): { p95Ms: number | null; fps: number | null } {
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return { p95Ms: num(device.detector?.p95Ms), fps: num(device.detector?.fps) };
+}
+
+function inferenceCell(device: Device): HTMLElement | string {
+  const { p95Ms, fps } = inference(device);
+  if (p95Ms === null) return h('span', { class: 'muted', 'aria-describedby': 'p95-note' }, 'not reported');
+  return fps === null ? `${Math.round(p95Ms)} ms` : `${Math.round(p95Ms)} ms · ${fps.toFixed(1)} frames/s`;
 }
 
 export function renderHealth(body: HTMLElement, summary: HTMLElement | null, devices: readonly Device[]): void {
@@ -23,7 +29,6 @@ export function renderHealth(body: HTMLElement, summary: HTMLElement | null, dev
         const depth = d.queue?.depth ?? null;
         const bar = h('span', { class: 'bar-fill' });
         bar.style.width = `${depth === null ? 0 : Math.max(2, Math.round((depth / maxDepth) * 100))}%`;
-        const p95 = inferenceP95(d);
         return h(
           'tr',
           { 'data-device-id': d.deviceId, 'data-state': d.state },
@@ -43,7 +48,7 @@ export function renderHealth(body: HTMLElement, summary: HTMLElement | null, dev
                   d.queue?.oldestUnsyncedAgeS != null && depth > 0 ? ` · oldest ${duration(d.queue.oldestUnsyncedAgeS)}` : '',
                 ),
           ),
-          h('td', {}, p95 === null ? h('span', { class: 'muted', 'aria-describedby': 'p95-note' }, 'not reported') : `${Math.round(p95)} ms`),
+          h('td', { class: 'inference' }, inferenceCell(d)),
           h('td', {}, d.faults.length === 0 ? h('span', { class: 'muted' }, 'none') : h('ul', { class: 'faults' }, ...d.faults.map((f) => h('li', {}, f)))),
         );
       }),

@@ -103,6 +103,8 @@ export interface Device {
   versions: { agent: string | null; model: string | null };
   sensors: Record<string, string>;
   faults: string[];
+  /** Inference p95 (ms) and frames detected a second from the latest status; null = not reported. Absent from hubs before it. */
+  detector?: { p95Ms: number | null; fps: number | null } | null;
 }
 
 /** GET /api/v1/devices */

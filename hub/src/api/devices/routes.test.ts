@@ -82,7 +82,7 @@ describe.each(testDatabases())('devices API on $name', (testDb) => {
       expect(v1!.lastSeenAt! >= v1!.statusAt!).toBe(true);
       // The last will reports nothing but the state.
       expect(v2).toMatchObject({ queue: { depth: null }, versions: { agent: null, model: null }, lastEventAt: null, statusAt: expect.any(String) });
-      expect(v3).toMatchObject({ lastSeenAt: null, statusAt: null, sensors: {}, faults: [] });
+      expect(v3).toMatchObject({ lastSeenAt: null, statusAt: null, sensors: {}, faults: [], detector: { p95Ms: null, fps: null } });
     });
 
     it('filters by state and pages', async () => {
@@ -103,6 +103,25 @@ describe.each(testDatabases())('devices API on $name', (testDb) => {
       const missing = await get('/api/v1/devices/veh-404');
       expect(missing.status).toBe(404);
       expect(missing.error).toMatchObject({ code: 'not_found', message: 'device veh-404 is not registered: check the id against GET /api/v1/devices' });
+    });
+
+    it('carries the detector inference p95 and frames a second of the latest status; null when not reported', async () => {
+      await t.services.devices.add('veh-4');
+      expect(await t.services.status.record('veh-4', JSON.stringify({ v: 1, state: 'online', sensors: { camera: 'ok', gps: 'ok', detector: 'ok' }, detector: { p95Ms: 38.4, fps: 4.75 } }))).toBe(true);
+      const { body } = await get('/api/v1/devices');
+      DevicePageSchema.parse(body);
+      const by = Object.fromEntries(body.items.map((d) => [d.deviceId, d]));
+      expect(by['veh-4']!.detector).toEqual({ p95Ms: 38.4, fps: 4.75 });
+      // An agent that does not send it (older, or without a camera), and the offline last will.
+      expect(by['veh-1']!.detector).toEqual({ p95Ms: null, fps: null });
+      expect(by['veh-2']!.detector).toEqual({ p95Ms: null, fps: null });
+      expect(DeviceSchema.parse((await get('/api/v1/devices/veh-4')).body).detector).toEqual({ p95Ms: 38.4, fps: 4.75 });
+      // Not measured yet: the agent sends nulls.
+      expect(await t.services.status.record('veh-4', JSON.stringify({ v: 1, state: 'online', detector: { p95Ms: null, fps: 0 } }))).toBe(true);
+      expect((await get('/api/v1/devices/veh-4')).body.detector).toEqual({ p95Ms: null, fps: 0 });
+      // An offline last will replaces the status: nothing reported any more.
+      await t.services.status.record('veh-4', JSON.stringify({ v: 1, state: 'offline' }));
+      expect((await get('/api/v1/devices/veh-4')).body.detector).toEqual({ p95Ms: null, fps: null });
     });
   });
 });

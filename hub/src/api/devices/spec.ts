@@ -42,6 +42,15 @@ export const DeviceSchema = component(
     }),
     sensors: z.record(z.string(), z.string()).meta({ description: 'Sensor states from the latest status: ok, degraded, fault, absent.' }),
     faults: z.array(z.string()).meta({ description: 'One line per sensor that is not ok: what is wrong and what to do.' }),
+    detector: z
+      .object({
+        p95Ms: z.number().nullable().meta({ description: 'Inference p95 over the last 256 frames, ms (the detect step as `roadwatch status` shows it).' }),
+        fps: z.number().nullable().meta({ description: 'Frames detected a second over the last 10 s (failed frames not counted).' }),
+      })
+      .meta({
+        description:
+          'The detector as the latest status reported it; null = not reported (an agent without a camera or from before this field, a detector that has not run yet, an offline last will).',
+      }),
   }),
   'A vehicle with its latest status.',
 );
