@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 import { openDatabase, redactUrl } from '../../hub/src/db/client.js';
 import { AggregatesService } from '../../hub/src/services/aggregates.js';
 
-/** Bump when the generator changes: a database made by another version is reloaded. */
-const GENERATOR_VERSION = 1;
+/** Bump when the generator changes: a database made by another version is reloaded. (2: agg_daily_cell, alarms.latest.) */
+const GENERATOR_VERSION = 2;
 
 export interface DataSpec {
   rows: number;
@@ -158,7 +158,7 @@ export async function ensureData(url: string, spec: DataSpec, logger: Logger, pr
       return { reused: true, rows: Number(rows[0]!.n), copySeconds: 0, indexSeconds: 0, aggregatesSeconds: 0, alarms: Number(alarms.rows[0]!.n) };
     }
     progress(`loading ${spec.rows.toLocaleString('en')} detections into ${redactUrl(url)} (once; later runs reuse them)`);
-    await client.query('truncate detections, agg_hourly_device, agg_hourly_cell, alarms, bench_meta restart identity');
+    await client.query('truncate detections, agg_hourly_device, agg_hourly_cell, agg_daily_cell, agg_device_numbers, alarms, bench_meta restart identity');
     const indexes = await client.query<{ name: string; def: string }>(
       `select indexname as name, indexdef as def from pg_indexes
         where tablename = 'detections' and indexname not in (select conname from pg_constraint where conrelid = 'detections'::regclass)`,
@@ -192,7 +192,7 @@ export async function ensureData(url: string, spec: DataSpec, logger: Logger, pr
     } finally {
       await db.close();
     }
-    await client.query('analyze agg_hourly_device; analyze agg_hourly_cell');
+    await client.query('analyze agg_hourly_device; analyze agg_hourly_cell; analyze agg_daily_cell; analyze agg_device_numbers');
     const aggregatesSeconds = (performance.now() - t) / 1000;
     progress(`  aggregates rebuilt in ${aggregatesSeconds.toFixed(0)} s`);
 
@@ -234,6 +234,7 @@ async function insertAlarmHistory(client: pg.Client, spec: DataSpec): Promise<nu
        cross join (values ('severe_damage', 'critical'), ('hotspot', 'major')) as kind(type, severity)
       where kind.type = 'severe_damage' or c.rank <= 2000`,
   );
+  await client.query('vacuum analyze alarms');
   const { rows } = await client.query<{ n: string }>('select count(*) as n from alarms');
   return Number(rows[0]!.n);
 }

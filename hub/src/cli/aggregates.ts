@@ -14,7 +14,7 @@ export interface AggregatesRebuildOptions {
 
 /**
  * `roadwatch-hub aggregates rebuild [--from ISO] [--to ISO] [--json]`: recomputes the hourly
- * rollups of the range from detections (docs/AGGREGATES.md). Safe while a hub ingests into the same
+ * rollups of the range (and the daily cell rollup of the days it touches) from detections (docs/AGGREGATES.md). Safe while a hub ingests into the same
  * Postgres; the embedded database can only be rebuilt while no hub holds it.
  */
 export async function aggregatesRebuild(options: AggregatesRebuildOptions, config: HubConfig, io: CliIo, logger: Logger): Promise<number> {
@@ -45,6 +45,7 @@ export async function aggregatesRebuild(options: AggregatesRebuildOptions, confi
           `  hours: ${first || end ? `${first ?? 'the beginning'} … ${end ?? 'the end'}` : 'all'}`,
           `  agg_hourly_device: ${report.rows.hourlyDevice} rows`,
           `  agg_hourly_cell: ${report.rows.hourlyCell} rows`,
+          `  agg_daily_cell: ${report.rows.dailyCell} rows (days ${report.days.from ?? 'from the beginning'} … ${report.days.to ?? 'the end'}, whole)`,
           `  H3 cells computed for ${report.cellsFilled} detections`,
           '',
         ].join('\n'),

@@ -132,8 +132,9 @@ describe('roadwatch-hub CLI (in process, embedded database)', () => {
     expect(await run(['aggregates', 'rebuild', '--from', '2026-11-01', '--to', '2026-11-02T06:30:00Z', '--json'], io)).toBe(0);
     expect(JSON.parse(io.out())).toEqual({
       hours: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-02T07:00:00.000Z' },
+      days: { from: '2026-11-01', to: '2026-11-03' },
       cellsFilled: 0,
-      rows: { hourlyDevice: 0, hourlyCell: 0 },
+      rows: { hourlyDevice: 0, hourlyCell: 0, dailyCell: 0 },
     });
     const human = captureIo(env);
     expect(await run(['aggregates', 'rebuild'], human)).toBe(0);

@@ -25,7 +25,7 @@ describe.each(testDatabases())('HubDatabase on $name', ({ name, open }) => {
         sql`select table_name as t from information_schema.tables where table_schema = 'public' order by 1`,
       );
       expect(tables.map((r) => r.t)).toEqual([
-        'agg_hourly_cell', 'agg_hourly_device', 'alarms', 'api_tokens',
+        'agg_daily_cell', 'agg_device_numbers', 'agg_hourly_cell', 'agg_hourly_device', 'alarms', 'api_tokens',
         'detections', 'device_status', 'devices', 'quarantine',
       ]);
       const applied = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);

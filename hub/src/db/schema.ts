@@ -2,12 +2,16 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   check,
+  customType,
+  date,
   doublePrecision,
   index,
   integer,
   jsonb,
   numeric,
+  pgSequence,
   pgTable,
   primaryKey,
   real,
@@ -131,12 +135,21 @@ export const alarms = pgTable(
     ackedBy: text('acked_by'),
     clearedAt: tstz('cleared_at'),
     clearedBy: text('cleared_by'),
+    /**
+     * True for the newest alarm (created_at, then id) of its (type, source) — the current state of the
+     * source — false for those a newer alarm superseded. Kept by the trigger alarms_latest_sync (migration
+     * 0002) on every insert, delete and change of type, source or created_at, whatever wrote the row.
+     */
+    latest: boolean('latest').notNull().default(true),
   },
   (t) => [
     uniqueIndex('alarms_open_type_source_key').on(t.type, t.source).where(sql`status <> 'cleared'`),
-    // Newest alarm per (type, source): DISTINCT ON (type, source) … ORDER BY type, source, created_at DESC, id DESC.
+    // The newest alarm of one (type, source), and the one marked latest, for the trigger that keeps `latest`.
     index('alarms_type_source_created_idx').on(t.type, t.source, t.createdAt.desc(), t.id.desc()),
+    index('alarms_latest_type_source_idx').on(t.type, t.source).where(sql`latest`),
     index('alarms_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    // `GET /api/v1/alarms?latest=true`: the current alarm of every source, newest first, without reading the history.
+    index('alarms_latest_created_idx').on(t.createdAt.desc(), t.id.desc()).where(sql`latest`),
     index('alarms_status_severity_created_idx').on(t.status, t.severity, t.createdAt.desc()),
     index('alarms_device_created_idx').on(t.deviceId, t.createdAt.desc()),
     check('alarms_type_check', inList('type', ALARM_TYPES)),
@@ -160,7 +173,11 @@ export const aggHourlyDevice = pgTable(
     confidenceSum: numeric('confidence_sum').notNull(),
     confidenceMax: real('confidence_max').notNull(),
   },
-  (t) => [primaryKey({ name: 'agg_hourly_device_pkey', columns: [t.hour, t.deviceId, t.class] })],
+  (t) => [
+    primaryKey({ name: 'agg_hourly_device_pkey', columns: [t.hour, t.deviceId, t.class] }),
+    // One vehicle's hours (GET /api/v1/aggregates/hourly?deviceId=…): the key leads with the hour, which would read every vehicle's.
+    index('agg_hourly_device_device_hour_idx').on(t.deviceId, t.hour, t.class),
+  ],
 );
 
 /**
@@ -189,6 +206,49 @@ export const aggHourlyCell = pgTable(
     index('agg_hourly_cell_hour_brin').using('brin', t.hour),
   ],
 );
+
+/** `bit varying`: a set of small integers, bit n (counted from the left, from 0) standing for n. */
+const varbit = customType<{ data: string; driverData: string }>({ dataType: () => 'bit varying' });
+
+/**
+ * A small number for every vehicle that has events in the rollups: its bit in agg_daily_cell.devices.
+ * Numbers are handed out on first sight (the ingest statement, the rebuild, migration 0002) and never
+ * change or get reused, so the bitmaps stay valid; rebuilds keep them.
+ */
+export const aggDeviceNumbers = pgTable('agg_device_numbers', {
+  deviceId: text('device_id').primaryKey(),
+  n: integer('n').notNull().unique('agg_device_numbers_n_key').generatedByDefaultAsIdentity({ startWith: 0, minValue: 0 }),
+});
+
+/**
+ * Per (H3 cell, UTC day of event time, class): events, and the set of vehicles as a bitmap of their
+ * agg_device_numbers (bit n set = vehicle n had an event there that day; length = highest n + 1). A
+ * month over a city is ~30 rows a cell instead of one a vehicle and hour, and distinct vehicles over
+ * any run of days are exact: bit_count of the OR of the days' bitmaps. Maintained in the ingest
+ * statement and rebuilt like the hourly rollups; the cells API reads whole days here and the hours at
+ * either end of its range from agg_hourly_cell.
+ */
+export const aggDailyCell = pgTable(
+  'agg_daily_cell',
+  {
+    cell: text('cell').notNull(),
+    resolution: smallint('resolution').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    class: text('class').notNull(),
+    events: integer('events').notNull(),
+    devices: varbit('devices').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'agg_daily_cell_pkey', columns: [t.cell, t.resolution, t.day, t.class] }),
+    index('agg_daily_cell_day_idx').on(t.day),
+  ],
+);
+
+/**
+ * Bumped (nextval) after every commit that changed the cell rollups: an ingest that stored events, a
+ * rebuild. The cells API keeps answers while it has not moved (AggregatesService.cells).
+ */
+export const aggChanges = pgSequence('agg_changes', { startWith: 1 });
 
 export const API_TOKEN_SCOPES = ['read', 'ack', 'admin'] as const;
 

@@ -1,12 +1,13 @@
 import type { RoadEvent } from '@roadwatch/shared';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
+import { cellToParent } from 'h3-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HubDatabase } from '../db/client.js';
 import { execRows } from '../db/rows.js';
 import { testDatabases, testLogger } from '../db/testing/databases.js';
 import { AggregatesService } from './aggregates.js';
-import { cellOf, cellResolution } from './geo.js';
+import { cellOf, cellResolution, cellsOverlappingBox, type GeoBox } from './geo.js';
 import { IngestService } from './ingest.js';
 import { batchPayload, makeEvent } from './testing/fixtures.js';
 
@@ -19,6 +20,12 @@ async function snapshot(database: HubDatabase) {
   return {
     hourlyDevice: await q(`select to_char(hour at time zone 'UTC', 'YYYY-MM-DD HH24') as hour, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_device order by 1, 2, 3`),
     hourlyCell: await q(`select to_char(hour at time zone 'UTC', 'YYYY-MM-DD HH24') as hour, cell, resolution, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_cell order by 1, 2, 3, 4, 5`),
+    // The bitmap as text, and as the vehicles it stands for (what the numbers mean).
+    dailyCell: await q(
+      `select day::text as day, cell, resolution, class, events, devices::text as devices,
+              (select string_agg(x.device_id, ',' order by x.device_id) from agg_device_numbers x where x.n < length(devices) and substring(devices from x.n + 1 for 1) = B'1') as vehicles
+       from agg_daily_cell order by 1, 2, 3, 4`,
+    ),
   };
 }
 
@@ -34,7 +41,7 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     await database?.close();
   });
   beforeEach(async () => {
-    await database.db.execute(sql`truncate detections, quarantine, agg_hourly_device, agg_hourly_cell restart identity`);
+    await database.db.execute(sql`truncate detections, quarantine, agg_hourly_device, agg_hourly_cell, agg_daily_cell restart identity`);
     ingest = new IngestService({ db: database.db, logger: testLogger(), h3Resolution: 9 });
     aggregates = new AggregatesService({ db: database.db, logger: testLogger(), h3Resolution: 9 });
   });
@@ -54,6 +61,10 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
       hourlyCell: [
         { hour: '2026-11-15 08', cell, resolution: 9, device_id: 'veh-1', class: 'pothole', events: 1, sum: '0.25', confidence_max: 0.25 },
         { hour: '2026-11-22 08', cell, resolution: 9, device_id: 'veh-1', class: 'pothole', events: 2, sum: '1.25', confidence_max: 0.75 },
+      ],
+      dailyCell: [
+        { day: '2026-11-15', cell, resolution: 9, class: 'pothole', events: 1, devices: expect.stringMatching(/^0*1$/), vehicles: 'veh-1' },
+        { day: '2026-11-22', cell, resolution: 9, class: 'pothole', events: 2, devices: expect.stringMatching(/^0*1$/), vehicles: 'veh-1' },
       ],
     });
     const [stored] = await execRows<{ h3_cell: string }>(database.db, sql`select h3_cell from detections where event_id = ${late.eventId}`);
@@ -78,7 +89,7 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     });
     await fc.assert(
       fc.asyncProperty(fc.array(eventArb, { minLength: 1, maxLength: 40 }), fc.integer({ min: -24 * 9, max: 30 }), fc.integer({ min: 1, max: 48 }), async (specs, rangeStart, rangeHours) => {
-        await database.db.execute(sql`truncate detections, agg_hourly_device, agg_hourly_cell restart identity`);
+        await database.db.execute(sql`truncate detections, agg_hourly_device, agg_hourly_cell, agg_daily_cell restart identity`);
         const batches = new Map<string, RoadEvent[]>();
         const distinct = new Map<string, number>();
         for (const s of specs) {
@@ -127,8 +138,9 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     const report = await aggregates.rebuild({ from: new Date(BASE + 9 * HOUR), to: new Date(BASE + 10 * HOUR + 1) });
     expect(report).toEqual({
       hours: { from: '2026-11-22T17:00:00.000Z', to: '2026-11-22T19:00:00.000Z' },
+      days: { from: '2026-11-22', to: '2026-11-23' },
       cellsFilled: 1, // the 18 h event
-      rows: { hourlyDevice: 1, hourlyCell: 1 },
+      rows: { hourlyDevice: 1, hourlyCell: 1, dailyCell: 1 }, // that day's other events have no cell yet
     });
     const partial = await snapshot(database);
     expect(partial.hourlyDevice.map((r) => r.events)).toEqual([99, 99, 1, 99, 99, 99]);
@@ -147,6 +159,110 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     expect(cells.map((c) => cellResolution(c.h3_cell))).toEqual([7, 7]);
     const rows = await snapshot(database);
     expect(rows.hourlyCell.map((r) => r.resolution)).toEqual([7, 7]);
+  });
+
+  it('cells match a brute-force count over the events (whole days, hours at either end, parents, bbox, classes, thresholds, paging)', async () => {
+    const spots = [...Array.from({ length: 4 }, (_, i) => ({ lat: 52.37 + (i % 2) * 0.004, lon: 4.89 + Math.floor(i / 2) * 0.004 })), { lat: 52.0, lon: 5.5 }];
+    const eventArb = fc.record({
+      device: fc.integer({ min: 0, max: 4 }),
+      hour: fc.integer({ min: -24 * 3, max: 24 * 2 }),
+      second: fc.integer({ min: 0, max: 3599 }),
+      cls: fc.constantFrom('D00', 'D40'),
+      spot: fc.integer({ min: 0, max: spots.length - 1 }),
+      again: fc.boolean(), // sent twice: must count once
+    });
+    const queryArb = fc.record({
+      fromMin: fc.integer({ min: -60 * 24 * 4, max: 60 * 24 * 2 }),
+      spanMin: fc.oneof(fc.integer({ min: 1, max: 60 * 30 }), fc.integer({ min: 60 * 24, max: 60 * 24 * 8 }), fc.constantFrom(60 * 24, 60 * 48)),
+      dayAligned: fc.boolean(),
+      resolution: fc.constantFrom(9, 9, 7, 5),
+      cls: fc.constantFrom(undefined, 'D00', ['D40', 'D00']),
+      // A few cells (a row condition), one far away, and ~1,000 cells at resolution 9 (kept after grouping).
+      bbox: fc.constantFrom(
+        undefined,
+        undefined,
+        { minLon: 4.889, minLat: 52.369, maxLon: 4.8915, maxLat: 52.3795 },
+        { minLon: 5.4, minLat: 51.9, maxLon: 5.6, maxLat: 52.1 },
+        { minLon: 4.85, minLat: 52.34, maxLon: 4.95, maxLat: 52.4 },
+      ),
+      minEvents: fc.constantFrom(1, 1, 2, 5),
+      minDevices: fc.constantFrom(1, 1, 2, 3),
+      limit: fc.integer({ min: 1, max: 8 }),
+      offset: fc.constantFrom(0, 0, 1),
+    });
+    type Spec = { device: number; hour: number; second: number; cls: string; spot: number };
+    const DAY = 24 * HOUR;
+    const brute = (specs: Spec[], q: Parameters<AggregatesService['cells']>[0]) => {
+      const res = q.resolution ?? 9;
+      const cover = q.bbox ? new Set(cellsOverlappingBox(q.bbox as GeoBox, res)) : null;
+      const classes = q.class === undefined ? null : ([] as string[]).concat(q.class);
+      const from = Math.floor(q.from.getTime() / HOUR) * HOUR;
+      const cells = new Map<string, { events: number; devices: Set<number> }>();
+      for (const e of specs) {
+        const ts = BASE + e.hour * HOUR + e.second * 1000;
+        if (Math.floor(ts / HOUR) * HOUR < from || Math.floor(ts / HOUR) * HOUR >= q.to.getTime()) continue;
+        if (classes && !classes.includes(e.cls)) continue;
+        const cell = cellToParent(cellOf(spots[e.spot]!.lat, spots[e.spot]!.lon, 9), res);
+        if (cover && !cover.has(cell)) continue;
+        const c = cells.get(cell) ?? { events: 0, devices: new Set<number>() };
+        c.events++;
+        c.devices.add(e.device);
+        cells.set(cell, c);
+      }
+      return [...cells]
+        .map(([cell, c]) => ({ cell, resolution: res, events: c.events, devices: c.devices.size }))
+        .filter((c) => c.events >= (q.minEvents ?? 1) && c.devices >= (q.minDevices ?? 1))
+        .sort((a, b) => b.events - a.events || b.devices - a.devices || (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0))
+        .slice(q.offset ?? 0, (q.offset ?? 0) + (q.limit ?? 100));
+    };
+    let answered = 0;
+    let asked = 0;
+    const ingestAll = async (specs: Spec[], copies: boolean[]) => {
+      const batches = new Map<number, RoadEvent[]>();
+      specs.forEach((s, i) => {
+        const e = makeEvent({ ts: new Date(BASE + s.hour * HOUR + s.second * 1000).toISOString(), class: s.cls, ...spots[s.spot]! });
+        batches.set(s.device, [...(batches.get(s.device) ?? []), e, ...(copies[i] ? [e] : [])]);
+      });
+      await Promise.all([...batches].map(([d, events]) => ingest.ingest(`veh-${d}`, batchPayload(`veh-${d}`, events), 'mqtt')));
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(eventArb, { minLength: 40, maxLength: 200, size: 'max' }), fc.array(eventArb, { maxLength: 20 }), fc.array(queryArb, { minLength: 1, maxLength: 4 }), async (specs, more, queries) => {
+        await database.db.execute(sql`truncate detections, agg_hourly_device, agg_hourly_cell, agg_daily_cell restart identity`);
+        await ingestAll(specs, specs.map((s) => s.again));
+        const ask = (q: (typeof queries)[number]) => {
+          const fromMs = q.dayAligned ? Math.floor((BASE + q.fromMin * 60_000) / DAY) * DAY : BASE + q.fromMin * 60_000;
+          const spanMs = q.dayAligned ? Math.max(1, Math.round(q.spanMin / (60 * 24))) * DAY : q.spanMin * 60_000;
+          return { from: new Date(fromMs), to: new Date(fromMs + spanMs), resolution: q.resolution, class: q.cls, bbox: q.bbox, minEvents: q.minEvents, minDevices: q.minDevices, limit: q.limit, offset: q.offset };
+        };
+        for (const q of queries) {
+          const expected = brute(specs, ask(q));
+          expect(await aggregates.cells(ask(q))).toEqual(expected);
+          answered += expected.length ? 1 : 0;
+          asked++;
+        }
+        // More events: the same questions get new answers, not the ones kept from before.
+        await ingestAll(more, more.map(() => false));
+        for (const q of queries) expect(await aggregates.cells(ask(q))).toEqual(brute([...specs, ...more], ask(q)));
+      }),
+      { numRuns: 25 },
+    );
+    expect(answered).toBeGreaterThan(asked / 3); // most cases do find cells
+  });
+
+  it('cells answers are kept until the rollups change, and a rebuild changes them', async () => {
+    const cell = cellOf(52.37021, 4.89517, 9);
+    await ingest.ingest('veh-1', batchPayload('veh-1', [makeEvent({ ts: new Date(BASE).toISOString() })]), 'mqtt');
+    const q = { from: new Date(BASE - 3 * 24 * HOUR), to: new Date(BASE + 24 * HOUR) };
+    expect(await aggregates.cells(q)).toEqual([{ cell, resolution: 9, events: 1, devices: 1 }]);
+    // Behind the service's back (no agg_changes): the kept answer stays…
+    await database.db.execute(sql`update agg_daily_cell set events = 7`);
+    expect(await aggregates.cells(q)).toEqual([{ cell, resolution: 9, events: 1, devices: 1 }]);
+    // …until something moves agg_changes: here a rebuild, which also repairs the row.
+    await aggregates.rebuild();
+    await database.db.execute(sql`update agg_daily_cell set events = 7`);
+    expect(await aggregates.cells(q)).toEqual([{ cell, resolution: 9, events: 7, devices: 1 }]);
+    await aggregates.rebuild();
+    expect(await aggregates.cells(q)).toEqual([{ cell, resolution: 9, events: 1, devices: 1 }]);
   });
 
   it('refuses an empty range', async () => {

@@ -1,4 +1,6 @@
 import { sql } from 'drizzle-orm';
+import fc from 'fast-check';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HubDatabase } from '../db/client.js';
 import { execRows } from '../db/rows.js';
@@ -7,8 +9,8 @@ import type { RaiseAlarmInput } from './alarm-types.js';
 import { AlarmService } from './alarms.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from './errors.js';
 
-describe.each(testDatabases())('AlarmService on $name', ({ open }) => {
-  let database: HubDatabase;
+describe.each(testDatabases())('AlarmService on $name', ({ name, open }) => {
+  let database: HubDatabase & { url?: string };
   let alarms: AlarmService;
   let now: Date;
   const tick = (s = 1) => (now = new Date(now.getTime() + s * 1000));
@@ -159,5 +161,107 @@ describe.each(testDatabases())('AlarmService on $name', ({ open }) => {
     await expect(alarms.list({ limit: 1001 })).rejects.toThrow(/limit must be an integer from 1 to 1000/);
     await expect(alarms.list({ offset: -1 })).rejects.toThrow(/offset/);
     await expect(alarms.list({ status: 'open' as never })).rejects.toThrow(/status: unknown value "open"/);
+  });
+
+  /** latest=true as it was computed before the `latest` column: DISTINCT ON over the whole history. */
+  const oracle = async (filters: string) =>
+    execRows<{ id: number }>(
+      database.db,
+      sql.raw(`select id::int as id from (select distinct on (type, source) * from alarms order by type, source, created_at desc, id desc) a
+               ${filters ? `where ${filters}` : ''} order by created_at desc, id desc`),
+    );
+  const latestFilters: Array<[Parameters<AlarmService['list']>[0], string]> = [
+    [{}, ''],
+    [{ status: 'cleared' }, `status = 'cleared'`],
+    [{ status: ['active_unack', 'active_ack'] }, `status in ('active_unack', 'active_ack')`],
+    [{ type: 'hotspot', severity: ['major', 'critical'] }, `type = 'hotspot' and severity in ('major', 'critical')`],
+    [{ deviceId: 'veh-2' }, `device_id = 'veh-2'`],
+  ];
+  const expectLatestAsOracle = async () => {
+    for (const [query, filters] of latestFilters) {
+      const expected = (await oracle(filters)).map((r) => r.id);
+      const page = await alarms.list({ ...query, latest: true, limit: 1000 });
+      expect(page.items.map((a) => a.id)).toEqual(expected);
+      expect(page.total).toBe(expected.length);
+      const second = await alarms.list({ ...query, latest: true, limit: 2, offset: 2 });
+      expect(second.items.map((a) => a.id)).toEqual(expected.slice(2, 4));
+    }
+    // One latest per (type, source), however many alarms it has had.
+    const perSource = await execRows<{ n: number }>(database.db, sql`select count(*) filter (where latest)::int as n from alarms group by type, source`);
+    expect(perSource.every((r) => r.n === 1)).toBe(true);
+  };
+
+  it('latest=true is the newest alarm of each (type, source) through raise, clear, bulk and direct writes, deletes and backdating', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('raise' as const), source: fc.integer({ min: 0, max: 4 }), type: fc.constantFrom('device_offline', 'hotspot') as fc.Arbitrary<'device_offline' | 'hotspot'>, severity: fc.constantFrom('major', 'minor') as fc.Arbitrary<'major' | 'minor'> }),
+      fc.record({ kind: fc.constant('raiseMany' as const), sources: fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 4 }) }),
+      fc.record({ kind: fc.constant('clear' as const), source: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({ kind: fc.constant('ack' as const), source: fc.integer({ min: 0, max: 4 }) }),
+      // Cleared history written straight into the table, several rows of one source in one statement, some backdated.
+      fc.record({ kind: fc.constant('insert' as const), source: fc.integer({ min: 0, max: 4 }), ages: fc.array(fc.integer({ min: -3, max: 600 }), { minLength: 1, maxLength: 3 }) }),
+      fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('backdate' as const), pick: fc.nat(), seconds: fc.integer({ min: -900, max: 900 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
+        await database.db.execute(sql`truncate alarms restart identity`);
+        for (const o of ops) {
+          tick();
+          if (o.kind === 'raise') await alarms.raise(offline({ type: o.type, source: `veh-${o.source}`, deviceId: `veh-${o.source}`, severity: o.severity, details: { at: now.toISOString() } }));
+          else if (o.kind === 'raiseMany') await alarms.raiseMany(o.sources.map((i) => offline({ source: `veh-${i}`, deviceId: `veh-${i}`, details: { at: now.toISOString() } })));
+          else if (o.kind === 'clear') await alarms.clearOpen('device_offline', `veh-${o.source}`, 'ops');
+          else if (o.kind === 'ack') {
+            const open = await alarms.findOpen('device_offline', `veh-${o.source}`);
+            if (open?.status === 'active_unack') await alarms.ack(open.id, 'ops');
+          } else if (o.kind === 'insert') {
+            const values = o.ages.map((age) => sql`('device_offline', ${`veh-${o.source}`}, ${`veh-${o.source}`}, 'minor', 'cleared', 'old', ${new Date(now.getTime() - age * 1000).toISOString()}::timestamptz)`);
+            await database.db.execute(sql`insert into alarms (type, source, device_id, severity, status, message, created_at) values ${sql.join(values, sql`, `)}`);
+          } else {
+            const ids = (await execRows<{ id: number }>(database.db, sql`select id::int as id from alarms order by id`)).map((r) => r.id);
+            if (!ids.length) continue;
+            const id = ids[o.pick % ids.length]!;
+            if (o.kind === 'delete') await database.db.execute(sql`delete from alarms where id = ${id}`);
+            else await database.db.execute(sql`update alarms set created_at = created_at + ${`${o.seconds} seconds`}::interval where id = ${id}`);
+          }
+        }
+        await expectLatestAsOracle();
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('latest=true reads the current alarms only, not the history', async () => {
+    // 1,500 cleared alarms of one source, then one open one: the page and the count walk one index entry.
+    await database.db.execute(sql`insert into alarms (type, source, device_id, severity, status, message, created_at)
+      select 'device_offline', 'veh-1', 'veh-1', 'minor', 'cleared', 'old', ${now.toISOString()}::timestamptz - g * interval '1 minute' from generate_series(1, 1500) g`);
+    const open = (await alarms.raise(offline())).alarm;
+    expect(await alarms.list({ latest: true })).toMatchObject({ total: 1, items: [{ id: open.id }] });
+    await alarms.clear(open.id, 'ops');
+    expect(await alarms.list({ latest: true, status: 'cleared' })).toMatchObject({ total: 1, items: [{ id: open.id, status: 'cleared' }] });
+    expect((await alarms.list({ status: 'cleared' })).total).toBe(1501);
+  });
+
+  it.runIf(name === 'postgres')('concurrent writers of one (type, source) in separate transactions still leave one latest', async () => {
+    // They meet on the row that was latest (each unmarks it), so one waits for the other and then sees its row.
+    await database.db.execute(sql`insert into alarms (type, source, severity, status, message, created_at) values ('device_offline', 'veh-9', 'minor', 'cleared', 'first', now() - interval '1 hour')`);
+    const pool = new pg.Pool({ connectionString: database.url!, max: 8 });
+    try {
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const client = await pool.connect();
+          try {
+            await client.query('begin');
+            await client.query(`insert into alarms (type, source, severity, status, message, created_at) values ('device_offline', 'veh-9', 'minor', 'cleared', 'c', now() + $1 * interval '1 second')`, [i % 3 === 0 ? -i : i]);
+            await client.query('select pg_sleep(0.02)');
+            await client.query('commit');
+          } finally {
+            client.release();
+          }
+        }),
+      );
+    } finally {
+      await pool.end();
+    }
+    await expectLatestAsOracle();
   });
 });

@@ -183,14 +183,15 @@ export class AlarmService {
     inFilter('type', query.type, ALARM_TYPES);
     if (query.deviceId !== undefined) filters.push(sql`a.device_id = ${query.deviceId}`);
 
-    // latest: DISTINCT ON walks alarms_type_source_created_idx and keeps the first (newest) row of each (type, source).
-    const from = query.latest
-      ? sql`(select distinct on (type, source) * from alarms order by type, source, created_at desc, id desc) a`
-      : sql`alarms a`;
+    // latest: the flag the trigger keeps on the newest alarm of each (type, source); the page walks the
+    // partial index alarms_latest_created_idx, never the history. NULLS LAST as in the indexes (drizzle-kit
+    // writes DESC NULLS LAST; the columns are NOT NULL, so the order is the same, but Postgres only uses
+    // an index whose NULLS placement matches).
+    if (query.latest) filters.unshift(sql`a.latest`);
     const where = filters.length ? sql`where ${sql.join(filters, sql` and `)}` : sql``;
     const [rows, [total]] = await Promise.all([
-      execRows(this.db, sql`select ${ALARM_COLUMNS} from ${from} ${where} order by a.created_at desc, a.id desc limit ${limit} offset ${offset}`),
-      execRows<{ n: number }>(this.db, sql`select count(*)::int as n from ${from} ${where}`),
+      execRows(this.db, sql`select ${ALARM_COLUMNS} from alarms a ${where} order by a.created_at desc nulls last, a.id desc nulls last limit ${limit} offset ${offset}`),
+      execRows<{ n: number }>(this.db, sql`select count(*)::int as n from alarms a ${where}`),
     ]);
     return { items: rows.map(toAlarm), total: Number(total?.n ?? 0), limit, offset };
   }

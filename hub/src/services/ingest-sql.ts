@@ -1,6 +1,6 @@
 import type { RoadEvent } from '@roadwatch/shared';
 import { sql, type SQL } from 'drizzle-orm';
-import { hourlyCellInsert, hourlyDeviceInsert } from './aggregates-sql.js';
+import { dailyCellInsert, hourlyCellInsert, hourlyDeviceInsert } from './aggregates-sql.js';
 import { severeAlarmsCte, type SevereAlarmRow } from './alarms-sql.js';
 import { cellOf } from './geo.js';
 
@@ -62,14 +62,16 @@ export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTIO
  * The whole batch in ONE statement, hence one implicit transaction and one round trip:
  * insert the valid events (ON CONFLICT = idempotent, also for repeats inside the batch),
  * add the rows really inserted (the RETURNING of that insert, never a duplicate) to the hourly
- * rollups, raise severe-damage alarms for the inserted events among `severe`, quarantine the
- * invalid ones, touch devices.last_seen_at, return the event ids really inserted.
+ * and daily rollups (numbering the vehicle for the daily bitmaps on first sight), raise
+ * severe-damage alarms for the inserted events among `severe`, quarantine the invalid ones, touch
+ * devices.last_seen_at, return the event ids really inserted.
  *
  * Lock order is fixed to avoid deadlocks between overlapping batches: events sorted by event_id
- * first; then the rollup rows, each table sorted by its key; then alarms sorted by source; the
- * devices row last (unreferenced data-modifying CTEs run in order once the main query is done),
- * and only when last_seen_at is older than a second, so concurrent batches of one device rarely
- * queue on that row.
+ * first; then the rollup rows, each table sorted by its key (the vehicle's agg_device_numbers row is
+ * only written, and locked, the first time it is seen); then alarms sorted by source; the devices
+ * row last (unreferenced data-modifying CTEs run in order once the main query is done), and only
+ * when last_seen_at is older than a second, so concurrent batches of one device rarely queue on
+ * that row.
  */
 export function ingestStatement(p: {
   deviceId: string;
@@ -103,6 +105,15 @@ export function ingestStatement(p: {
       ${hourlyDeviceInsert(sql`ins`, true)}
     ), agg_cell as (
       ${hourlyCellInsert(sql`ins`, resolution, true)}
+    ), dn_new as (
+      insert into agg_device_numbers as x (device_id)
+      select ${p.deviceId} where exists (select 1 from ins) and not exists (select 1 from agg_device_numbers where device_id = ${p.deviceId})
+      on conflict (device_id) do update set device_id = excluded.device_id
+      returning n
+    ), dn as (
+      select n from dn_new union all select n from agg_device_numbers where device_id = ${p.deviceId} limit 1
+    ), agg_daily as (
+      ${dailyCellInsert(sql`(select i.device_id, i.ts, i.class, i.h3_cell, dn.n as device_n from ins i cross join dn)`, resolution, sql`(select repeat('0', n + 1)::bit varying from dn)`, true)}
     )`}${severe.length ? sql`, severe as (
       ${severeAlarmsCte(severe, p.deviceId, p.now)}
     )` : sql``}, q as (

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Db } from '../db/client.js';
 import { execRows, isRetryableTxError } from '../db/rows.js';
+import { aggregatesChanged } from './aggregates-sql.js';
 import type { IngestRules } from './alarm-rules.js';
 import type { SevereAlarmRow } from './alarms-sql.js';
 import { DEFAULT_H3_RESOLUTION, ingestStatement, quarantinePayloadStatement, toDetectionRow, type DetectionRow, type QuarantineRow } from './ingest-sql.js';
@@ -95,6 +96,7 @@ export class IngestService implements BatchIngest {
     const base = { deviceId, batchId, now: this.clock().toISOString(), h3Resolution: this.h3Resolution, aggregates: this.aggregates };
     const severe = this.rules?.severeFor(deviceId, events) ?? [];
     const stored = await this.store(base, events, severe, quarantine, rejected);
+    if (this.aggregates && stored.length) await this.aggregatesChanged(deviceId, batchId);
     if (this.rules && stored.length) {
       const inserted = new Set(stored);
       this.rules.afterIngest(deviceId, events.filter((e) => inserted.has(e.event_id)));
@@ -144,6 +146,19 @@ export class IngestService implements BatchIngest {
     }
     await this.run({ ...base, events: [], quarantine });
     return stored;
+  }
+
+  /**
+   * Tells cached cell answers (AggregatesService.cells) that the rollups moved. After the commit, never
+   * inside the statement: a reader must not see the new position before it can see the rows. Failing
+   * here loses nothing stored (the answers then age out within a minute), so it is logged, not thrown.
+   */
+  private async aggregatesChanged(deviceId: string, batchId: string): Promise<void> {
+    try {
+      await this.db.execute(aggregatesChanged);
+    } catch (err) {
+      this.logger.warn({ err, deviceId, batchId }, 'could not mark the rollups changed; cached cell answers may lag for up to a minute');
+    }
   }
 
   private async run(p: Parameters<typeof ingestStatement>[0]): Promise<string[]> {

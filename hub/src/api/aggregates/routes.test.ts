@@ -134,6 +134,21 @@ describe.each(testDatabases())('aggregates API on $name', (testDb) => {
       ]);
     });
 
+    it('cells: a range of whole days (the daily rollup) counts as the hours do, and asking again gives the same page', async () => {
+      const days = `from=${new Date(Date.UTC(2026, 10, 20)).toISOString()}&to=${new Date(Date.UTC(2026, 10, 24)).toISOString()}`;
+      const odd = `from=${at(-30 * 60 * MIN - 7 * MIN)}&to=${at(50 * 60 * MIN + 3 * MIN)}`; // whole days plus hours at either end
+      const expected = (await get(`/api/v1/aggregates/cells?${RANGE}`)).body.items;
+      for (const range of [days, odd]) {
+        for (let i = 0; i < 2; i++) {
+          const { status, body } = await get(`/api/v1/aggregates/cells?${range}`);
+          expect(status).toBe(200);
+          expect(body.items).toEqual(expected);
+          const geo = await get(`/api/v1/aggregates/cells?${range}&format=geojson&minDevices=2`);
+          expect((geo.body as unknown as { features: Array<{ id: string }> }).features.map((f) => f.id)).toEqual([cellOf(A.lat, A.lon, 9)]);
+        }
+      }
+    });
+
     it('cells: class, minEvents, minDevices, bbox', async () => {
       const cells = async (q: string) => (await get(`/api/v1/aggregates/cells?${RANGE}&${q}`)).body.items.map((r) => [r.cell, r.events]);
       const a = cellOf(A.lat, A.lon, 9);

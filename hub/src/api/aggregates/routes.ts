@@ -44,23 +44,39 @@ export function aggregateRoutes({ aggregates, clock = () => new Date() }: Aggreg
       limit: q.limit + 1,
       offset: q.offset,
     });
-    const page = rows.slice(0, q.limit);
     const nextOffset = rows.length > q.limit ? q.offset + q.limit : null;
     const resolution = q.resolution ?? aggregates.h3Resolution;
     const head = { from: from.toISOString(), to: to.toISOString(), resolution };
     if (q.format === 'geojson') {
-      const features = page.map((r) => ({
-        type: 'Feature' as const,
-        id: r.cell,
-        geometry: { type: 'Polygon' as const, coordinates: [cellToBoundary(r.cell, true)] },
-        properties: { cell: r.cell, resolution: r.resolution, events: r.events, devices: r.devices },
-      }));
+      const features = once(geojsonOf, rows, () =>
+        rows.slice(0, q.limit).map((r) => ({
+          type: 'Feature' as const,
+          id: r.cell,
+          geometry: { type: 'Polygon' as const, coordinates: [cellToBoundary(r.cell, true)] },
+          properties: { cell: r.cell, resolution: r.resolution, events: r.events, devices: r.devices },
+        })),
+      );
       return c.body(JSON.stringify({ type: 'FeatureCollection', features, ...head, nextOffset }), 200, { 'Content-Type': 'application/geo+json' });
     }
-    const items = page.map((r) => ({ ...r, ...cellCenter(r.cell) }));
+    const items = once(itemsOf, rows, () => rows.slice(0, q.limit).map((r) => ({ ...r, ...cellCenter(r.cell) })));
     return c.json({ ...head, items, limit: q.limit, offset: q.offset, nextOffset });
   });
   return app;
+}
+
+/**
+ * The page built from one answer of AggregatesService.cells, made once per answer: the service hands the
+ * same array out again while it is current (a month over a city is 1,000 cells, and their centres or
+ * polygons cost more than the rest of the request). An answer is for one limit and offset, so it always
+ * makes the same page.
+ */
+const itemsOf = new WeakMap<object, unknown[]>();
+const geojsonOf = new WeakMap<object, unknown[]>();
+
+function once<T>(memo: WeakMap<object, unknown[]>, answer: object, make: () => T[]): T[] {
+  let made = memo.get(answer) as T[] | undefined;
+  if (!made) memo.set(answer, (made = make()));
+  return made;
 }
 
 /** [from, to) with the defaults (to = now, from = to − defaultDays), checked for order and length. */

@@ -120,7 +120,7 @@ export const aggregateOperations: ApiOperation[] = [
     tag: 'aggregates',
     summary: 'Hotspots: events per H3 cell',
     description:
-      'From the cell rollups (agg_hourly_cell): events and distinct vehicles per H3 cell over the range, most events first. With bbox, only the cells overlapping the box (a box covering more than 20000 cells at the resolution is a 400 naming a coarser resolution that fits).',
+      'From the cell rollups (agg_daily_cell for whole UTC days, agg_hourly_cell for the hours at either end): events and distinct vehicles per H3 cell over the range, most events first; answers are kept until the rollups change. With bbox, only the cells overlapping the box (a box covering more than 20000 cells at the resolution is a 400 naming a coarser resolution that fits).',
     access: 'read',
     query: CellsQuerySchema,
     responses: {
