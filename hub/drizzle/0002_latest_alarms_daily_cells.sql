@@ -42,18 +42,31 @@ BEGIN
   UPDATE "alarms" SET "latest" = true WHERE "id" = newest AND NOT "latest";
 END
 $$;--> statement-breakpoint
+-- Inserts are the hot path (the severe-damage rule inserts alarms inside every ingest statement): one
+-- statement-level trigger per INSERT statement, set-based over its new rows. A new row is born latest; only
+-- keys that now have another latest row are refreshed, which for a key's first alarm is one probe of
+-- alarms_latest_type_source_idx.
+CREATE FUNCTION "alarms_latest_after_insert"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM "alarms_latest_refresh"(k."type", k."source")
+  FROM (SELECT DISTINCT n."type", n."source" FROM new_rows n
+        WHERE EXISTS (SELECT 1 FROM "alarms" a WHERE a."type" = n."type" AND a."source" = n."source" AND a."latest" AND a."id" <> n."id")) k;
+  RETURN NULL;
+END
+$$;--> statement-breakpoint
+CREATE TRIGGER "alarms_latest_after_insert" AFTER INSERT ON "alarms"
+REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "alarms_latest_after_insert"();--> statement-breakpoint
+-- Updates of the key or the time, and deletes (rare: operators' tools, retention), row by row.
 CREATE FUNCTION "alarms_latest_sync"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN
-    PERFORM "alarms_latest_refresh"(OLD."type", OLD."source");
-  END IF;
-  IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND (NEW."type", NEW."source") IS DISTINCT FROM (OLD."type", OLD."source")) THEN
+  PERFORM "alarms_latest_refresh"(OLD."type", OLD."source");
+  IF TG_OP = 'UPDATE' AND (NEW."type", NEW."source") IS DISTINCT FROM (OLD."type", OLD."source") THEN
     PERFORM "alarms_latest_refresh"(NEW."type", NEW."source");
   END IF;
   RETURN NULL;
 END
 $$;--> statement-breakpoint
-CREATE TRIGGER "alarms_latest_sync" AFTER INSERT OR DELETE OR UPDATE OF "type", "source", "created_at" ON "alarms"
+CREATE TRIGGER "alarms_latest_sync" AFTER DELETE OR UPDATE OF "type", "source", "created_at" ON "alarms"
 FOR EACH ROW EXECUTE FUNCTION "alarms_latest_sync"();--> statement-breakpoint
 -- agg_device_numbers and agg_daily_cell for the rollups already there: the daily rows are sums of the
 -- hourly ones (in day order, as a rebuild writes them).
