@@ -86,7 +86,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const version = agentVersion();
   // The status reads the detector's figures where `roadwatch status` does (the control endpoint's fps window).
   const detectorStatus = (): DetectorStatus | undefined => control.detectorStatus();
-  const uplink = new MqttUplink({ config, outbox, logger: deps.logger, clock, registry, mqttConnect: deps.mqttConnect, agentVersion: version, sensors, detector: detectorStatus });
+  const uplink = new MqttUplink({ config, outbox, logger: deps.logger, clock, mono, registry, mqttConnect: deps.mqttConnect, agentVersion: version, sensors, detector: detectorStatus });
   const clockPolicy = new ClockPolicy({ wall: clock, mono, floorMs: BUILD_FLOOR_MS, ntpSynced: timesyncdProbe() });
   const control = new AgentControl({ config, outbox, uplink, sensing: () => live, sensingFault: () => sensingFault, clock: clockPolicy, registry, logger: deps.logger, wall: clock, mono, version: version ?? null });
   const metrics = registerAgentMetrics(registry, () => control.readings());

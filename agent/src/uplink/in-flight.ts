@@ -4,7 +4,7 @@ export interface InFlightBatch {
   fromSeq: number;
   toSeq: number;
   events: number;
-  /** Clock ms when it was published. */
+  /** Monotonic ms when it was published (the ack timeout is measured from it; never the wall clock). */
   sentAt: number;
 }
 

@@ -24,6 +24,7 @@ export interface LinkOptions {
   backoffMaxMs: number;
   subscribeTopic: string;
   log: Logger;
+  /** Monotonic clock, ms: how long a connection lived (a wall-clock step must not fake a stable link). */
   clock: () => number;
   handlers: LinkHandlers;
 }

@@ -12,14 +12,14 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(opts: { uplink?: Record<string, unknown>; mode?: 'ack' | 'hold' | 'never'; deviceId?: string; registry?: Registry } = {}) {
+async function setup(opts: { uplink?: Record<string, unknown>; mode?: 'ack' | 'hold' | 'never'; deviceId?: string; registry?: Registry; clock?: () => number } = {}) {
   const hub = await FakeHub.start({ mode: opts.mode ?? 'ack' });
   cleanups.push(() => hub.close());
   const { logger, lines } = memoryLogger();
   const box = tempOutbox(logger);
   cleanups.push(box.cleanup);
   const config = testConfig({ hubUrl: hub.url, deviceId: opts.deviceId, dataDir: box.dir, uplink: opts.uplink });
-  const uplink = new MqttUplink({ config, outbox: box.outbox, logger, registry: opts.registry, agentVersion: '0.1.0-test' });
+  const uplink = new MqttUplink({ config, outbox: box.outbox, logger, registry: opts.registry, agentVersion: '0.1.0-test', clock: opts.clock });
   cleanups.push(() => uplink.stop());
   return { hub, outbox: box.outbox, uplink, lines, config };
 }
@@ -71,6 +71,18 @@ describe('MqttUplink against a real MQTT broker', () => {
     expect(hub.maxOutstanding).toBeGreaterThanOrEqual(3);
     expect(hub.maxOutstanding).toBeLessThanOrEqual(4);
     expect(hub.storedCount).toBe(1_000);
+  });
+
+  it('measures the ack timeout on the monotonic clock: a wall clock stepped back an hour does not hold the resend', async () => {
+    let offset = 0;
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 40, maxInFlight: 2, ackTimeoutMs: 1_000 }, mode: 'never', clock: () => Date.now() + offset });
+    outbox.append(sampleEvents(100));
+    await uplink.start();
+    await waitFor('batches in flight', () => uplink.snapshot().inFlight === 2);
+    offset = -3_600_000; // NTP steps the clock back while the acks are lost
+    await waitFor('an ack timeout despite the step back', () => uplink.snapshot().ackTimeouts >= 1, 5_000);
+    hub.mode = 'ack';
+    await waitFor('outbox drained once the hub acks', () => outbox.stats().depth === 0);
   });
 
   it('removes nothing without an ack, and resends after the ack timeout', async () => {

@@ -21,7 +21,14 @@ export interface MqttUplinkOptions {
   config: AgentConfig;
   outbox: Outbox;
   logger: Logger;
+  /** Wall clock, ms since the epoch: the batch's `sentAt`, ack times, the status payload. */
   clock?: () => number;
+  /**
+   * Monotonic clock, ms (performance.now by default): ack timeouts and connection lifetimes. The wall
+   * clock may be stepped back (NTP or GPS correcting a Pi's clock); measured with it, a batch sent
+   * before the step would wait for its ack until the wall clock caught up — the uplink stuck.
+   */
+  mono?: () => number;
   random?: () => number;
   registry?: Registry;
   /** Defaults to mqtt.connect; one call per connection attempt. */
@@ -69,6 +76,7 @@ export class MqttUplink {
   private readonly outbox: Outbox;
   private readonly log: Logger;
   private readonly clock: () => number;
+  private readonly mono: () => number;
   private readonly connectFn: MqttConnect;
   private readonly backoff: Backoff;
   private link: MqttLink | undefined;
@@ -106,6 +114,7 @@ export class MqttUplink {
     this.outbox = options.outbox;
     this.log = options.logger.child({ module: 'uplink' });
     this.clock = options.clock ?? Date.now;
+    this.mono = options.mono ?? (() => performance.now());
     this.connectFn = options.mqttConnect ?? mqttConnectDefault;
     this.backoff = new Backoff({ minMs: backoffMinMs, maxMs: backoffMaxMs, jitter: options.jitter ?? 'decorrelated' }, options.random ?? Math.random);
     this.topics = {
@@ -141,7 +150,7 @@ export class MqttUplink {
       backoffMaxMs: this.config.uplink.backoffMaxMs,
       subscribeTopic: this.topics.acks,
       log: this.log,
-      clock: this.clock,
+      clock: this.mono,
       handlers: {
         online: () => this.onOnline(),
         offline: () => this.onOffline(),
@@ -271,7 +280,7 @@ export class MqttUplink {
     const batch = assembleBatch(rows, envelope);
     if (!batch) return false;
     const { payload, fromSeq, toSeq, events, bytes } = batch;
-    this.inFlight.add({ batchId, fromSeq, toSeq, events, sentAt });
+    this.inFlight.add({ batchId, fromSeq, toSeq, events, sentAt: this.mono() });
     this.cursor = toSeq;
     this.count('batchesSent');
     this.log.debug({ batchId, fromSeq, toSeq, events, bytes }, 'batch sent');
@@ -292,7 +301,7 @@ export class MqttUplink {
 
   private checkAckTimeout(): void {
     if (!this.link?.ready || this.stopping) return;
-    const now = this.clock();
+    const now = this.mono();
     const oldest = this.inFlight.oldest();
     if (oldest && now - oldest.sentAt >= this.config.uplink.ackTimeoutMs) {
       this.count('ackTimeouts');

@@ -35,7 +35,7 @@ describe.skipIf(!process.env[TEST_DATABASE_ENV])('readiness against real Postgre
       expect(await up.json()).toEqual({ status: 'ready', checks: { db: true, broker: true } });
       expect(proxy.connections).toBeGreaterThan(0);
 
-      await proxy.cut();
+      await proxy.down();
       const down = await ready();
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({
@@ -45,7 +45,7 @@ describe.skipIf(!process.env[TEST_DATABASE_ENV])('readiness against real Postgre
       expect((await fetch(`${base}/health`)).status).toBe(200);
       expect(await dbUp()).toBe('0');
 
-      await proxy.restore();
+      await proxy.up();
       await eventually(async () => (await ready()).status === 200, '/health/ready to answer 200 again', 10_000);
       // The metrics' database read is shared for a second between scrapes.
       await eventually(async () => (await dbUp()) === '1', 'roadwatch_hub_db_up to be 1 again', 10_000);

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setMosquittoPassword } from '../../cli/mosquitto-passwd.js';
+import { freePort } from '../../testing/free-port.js';
 
 /** The shipped broker configuration the tests run (deploy/mosquitto). */
 export const DEPLOY_DIR = fileURLToPath(new URL('../../../../deploy/mosquitto/', import.meta.url));
@@ -117,16 +118,6 @@ export function testConfig(shipped: string, o: { dir: string; passwdFile: string
   return text;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
