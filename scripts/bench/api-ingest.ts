@@ -1,12 +1,14 @@
 // Ingest with alarms and aggregates maintained against the same ingest with both off: the same batches,
 // through IngestService into fresh real-Postgres databases, rounds alternating so drifting load hits both.
 import { newBatchId, newEventId, type RoadEvent } from '@roadwatch/shared';
+import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import { execRows } from '../../hub/src/db/rows.js';
 import { testDatabases } from '../../hub/src/db/testing/databases.js';
+import { DEFAULT_H3_RESOLUTION, ingestStatement, toDetectionRow } from '../../hub/src/services/ingest-sql.js';
 import { createServices } from '../../hub/src/services/index.js';
 import { IngestService } from '../../hub/src/services/ingest.js';
 import { CITY } from './api-data.js';
-
 
 const BATCH_SIZE = 500;
 const DEVICES = 50;
@@ -114,4 +116,49 @@ export async function measureIngest(adminUrl: string, batches: number, logger: L
     onSettled: median(runs.on.map((r) => r.settled)),
     ratio: median(ratios),
   };
+}
+
+/** Where one batch's time goes inside the ingest statement: EXPLAIN ANALYZE of a batch after `warm` batches, per write. */
+export interface StatementSplit {
+  /** Milliseconds per written table (the Insert/Update node's actual total time), and the alarms.latest trigger. */
+  parts: Array<{ part: string; ms: number; rows: number }>;
+  totalMs: number;
+}
+
+const NODE_TABLES: Array<[RegExp, string]> = [
+  [/Insert on detections/, 'detections (insert)'],
+  [/Insert on agg_hourly_device/, 'agg_hourly_device (upsert)'],
+  [/Insert on agg_hourly_cell/, 'agg_hourly_cell (upsert)'],
+  [/Insert on agg_daily_cell/, 'agg_daily_cell (upsert)'],
+  [/Insert on alarms/, 'alarms: severe damage (upsert)'],
+];
+
+export async function explainBatch(adminUrl: string, warm: number, logger: Logger): Promise<StatementSplit> {
+  process.env.ROADWATCH_TEST_DATABASE_URL = adminUrl;
+  const pg = testDatabases().find((d) => d.name === 'postgres');
+  if (!pg) throw new Error('no Postgres for the ingest split: set ROADWATCH_BENCH_DATABASE_URL or ROADWATCH_TEST_DATABASE_URL');
+  const database = await pg.open();
+  try {
+    const services = createServices({ database, logger });
+    const payloads = makePayloads(warm + 1);
+    for (const { deviceId, payload } of payloads.slice(0, warm)) await services.ingest.ingest(deviceId, payload, 'mqtt');
+    await services.alarmRules.idle();
+    const { deviceId, payload } = payloads[warm]!;
+    const batch = JSON.parse(payload) as { batchId: string; events: RoadEvent[] };
+    const events = batch.events.map((e) => toDetectionRow(e, DEFAULT_H3_RESOLUTION));
+    const statement = ingestStatement({ deviceId, batchId: batch.batchId, now: new Date().toISOString(), events, quarantine: [], severe: services.alarmRules.severeFor(deviceId, events) });
+    const plan = (await execRows<{ 'QUERY PLAN': string }>(database.db, sql`explain (analyze, timing on) ${statement}`)).map((r) => r['QUERY PLAN']);
+    const parts: StatementSplit['parts'] = [];
+    for (const line of plan) {
+      const named = NODE_TABLES.find(([re]) => re.test(line));
+      const time = /actual time=[\d.]+\.\.([\d.]+) rows=(\d+)/.exec(line);
+      if (named && time) parts.push({ part: named[1], ms: Number(time[1]), rows: Number(time[2]) });
+      const trigger = /^Trigger (\S+) on alarms: time=([\d.]+)/.exec(line);
+      if (trigger) parts.push({ part: `trigger ${trigger[1]}`, ms: Number(trigger[2]), rows: 0 });
+    }
+    const total = /Execution Time: ([\d.]+) ms/.exec(plan.find((l) => l.startsWith('Execution Time')) ?? '');
+    return { parts, totalMs: total ? Number(total[1]) : NaN };
+  } finally {
+    await database.close();
+  }
 }
