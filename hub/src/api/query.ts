@@ -293,10 +293,12 @@ export function pathSchema<Shape extends z.ZodRawShape>(shape: Shape) {
 export function parseQuery<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
   const raw = c.req.queries() as Record<string, string[]>;
   const problems: string[] = [];
-  const input: Record<string, string> = {};
+  // No prototype: `__proto__`, `constructor`, `toString`… are parameter names like any other (unknown ones).
+  const input: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, values] of Object.entries(raw)) {
-    const field = schema.shape[key] as z.ZodType | undefined;
+    const field = (Object.hasOwn(schema.shape, key) ? schema.shape[key] : undefined) as z.ZodType | undefined;
     if (values.some((v) => v.length > MAX_VALUE_LENGTH)) problems.push(`${key} is longer than ${MAX_VALUE_LENGTH} characters`);
+    else if (values.some(hasNul)) problems.push(nulProblem(key));
     else if (field && paramMeta(field)?.list) input[key] = values.join(',');
     else if (values.length > 1) problems.push(`${key} given ${values.length} times; give it once`);
     else input[key] = values[0] ?? '';
@@ -309,10 +311,20 @@ export function parseQuery<S extends z.ZodObject>(c: Context, schema: S): z.outp
 
 /** Validates path parameters (`c.req.param()`), or throws 400 `invalid_request`. */
 export function parsePath<S extends z.ZodObject>(c: Context, schema: S): z.output<S> {
-  const result = schema.safeParse(c.req.param());
+  const params = c.req.param() as Record<string, string>;
+  const nul = Object.keys(params).filter((key) => hasNul(params[key]!));
+  if (nul.length) throw new ApiError(400, 'invalid_request', `invalid path: ${nul.map(nulProblem).join('; ')}`);
+  const result = schema.safeParse(params);
   if (!result.success) throw new ApiError(400, 'invalid_request', `invalid path: ${issueLines(result.error).join('; ')}`);
   return result.data as z.output<S>;
 }
+
+/**
+ * No parameter may hold a NUL (`%00`): no stored value has one, and Postgres refuses it in text
+ * (a query failing with "invalid byte sequence" would be a 500). Checked before any parameter's schema.
+ */
+const hasNul = (value: string): boolean => value.includes('\u0000');
+const nulProblem = (key: string): string => `${key} contains a NUL character (%00)`;
 
 /** Our messages start with the parameter's name; zod's own get it as a prefix. */
 function issueLines(error: z.ZodError): string[] {

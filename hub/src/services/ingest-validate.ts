@@ -56,7 +56,23 @@ export function checkEvent(raw: unknown): EventCheck {
     if (value !== undefined && !isPgText(value)) return reject(`${field}: contains a NUL character or invalid Unicode`);
   }
   // Stored in UTC to the millisecond: also folds offsets Postgres would reject (beyond ±15:59).
-  return { ok: true, event: { ...event, ts: time.toISOString() } };
+  return { ok: true, event: { ...event, ...realColumns(event), ts: time.toISOString() } };
+}
+
+/** The fields stored in `real` (float4) columns; the schema's upper bounds keep them far below float4's maximum. */
+const REAL_FIELDS = ['accuracyM', 'speedKmh', 'headingDeg', 'confidence'] as const;
+
+/**
+ * A value too small for float4 (|v| < ~7e-46, e.g. 5e-324) is 0 at the precision the column keeps,
+ * but Postgres refuses it ("out of range for type real") instead of rounding it: store 0.
+ */
+function realColumns(event: RoadEvent): Partial<RoadEvent> {
+  const out: Partial<RoadEvent> = {};
+  for (const field of REAL_FIELDS) {
+    const value = event[field];
+    if (value !== undefined && value !== 0 && Math.fround(value) === 0) out[field] = 0;
+  }
+  return out;
 }
 
 function validUuid(value: unknown): string | null {

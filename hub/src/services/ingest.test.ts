@@ -116,6 +116,17 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
     expect(await count('quarantine')).toBe(2);
   });
 
+  it('stores a valid event whose real-column values underflow float4 (found by fuzzing: it was refused and quarantined)', async () => {
+    const tiny = makeEvent({ confidence: 5e-324, speedKmh: 1e-46, accuracyM: Number.MIN_VALUE, headingDeg: 1e-300 });
+    const small = makeEvent({ confidence: 1e-40 }); // a float4 subnormal: Postgres takes it
+    const out = await ingest.ingest('veh-1', batchPayload('veh-1', [tiny, small]), 'mqtt');
+    expect(out.ack!.rejected).toEqual([]);
+    expect(new Set(out.ack!.stored)).toEqual(new Set([tiny.eventId, small.eventId]));
+    expect(await count('quarantine')).toBe(0);
+    const [row] = await execRows<Record<string, unknown>>(database.db, sql`select confidence, speed_kmh, accuracy_m, heading_deg from detections where event_id = ${tiny.eventId}`);
+    expect(row).toEqual({ confidence: 0, speed_kmh: 0, accuracy_m: 0, heading_deg: 0 });
+  });
+
   it('quarantines malformed JSON: no ack without a batchId, an error ack when one is readable', async () => {
     const out = await ingest.ingest('veh-1', '{"v":1, nope', 'mqtt');
     expect(out).toEqual({ ack: null, stored: 0, duplicates: 0, rejected: 1, invalid: { kind: 'json', reason: expect.stringMatching(/^not valid JSON: /) } });

@@ -87,6 +87,8 @@ describe.each(testDatabases())('TokenService on $name', ({ open }) => {
     expect(await tokens.revoke('laptop')).toMatchObject({ revokedAt: revoked.revokedAt });
     await expect(tokens.revoke('nobody')).rejects.toBeInstanceOf(NotFoundError);
     await expect(tokens.revoke('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(NotFoundError);
+    // Found by fuzzing: a name no token can have (here with a NUL, which Postgres refuses as text) was a database error, a 500.
+    await expect(tokens.revoke('a\u0000b')).rejects.toBeInstanceOf(NotFoundError);
     // A revoked token keeps its name (the record says who had it).
     await expect(tokens.create({ name: 'laptop', scope: 'read' })).rejects.toBeInstanceOf(ConflictError);
   });

@@ -113,6 +113,8 @@ export class TokenService implements TokenVerifier, TokenAdmin {
   }
 
   async revoke(nameOrId: string): Promise<TokenSummary> {
+    // No token has another name (and Postgres refuses some, such as one with a NUL, as text).
+    if (!NAME_PATTERN.test(nameOrId) && !UUID_PATTERN.test(nameOrId)) throw new NotFoundError(`no token named ${nameOrId}`);
     const match = UUID_PATTERN.test(nameOrId) ? or(eq(apiTokens.name, nameOrId), eq(apiTokens.id, nameOrId)) : eq(apiTokens.name, nameOrId);
     const [revoked] = await this.db
       .update(apiTokens)

@@ -3,6 +3,7 @@ import { testDatabases } from '../../db/testing/databases.js';
 import type { DetectionItem } from '../../services/ports.js';
 import { batchPayload, makeEvent } from '../../services/testing/fixtures.js';
 import { bearer, openTestApp, type TestApp } from '../testing/app.js';
+import { envelope } from '../testing/harness.js';
 import { LIMIT_CASES, LIMIT_MESSAGE } from '../testing/query-cases.js';
 import { DetectionFeatureCollectionSchema, DetectionPageSchema } from './spec.js';
 
@@ -56,6 +57,14 @@ describe.each(testDatabases())('GET /api/v1/detections on $name', (testDb) => {
     expect(body).toEqual({ items: [], nextCursor: null });
     expect((await get('?format=geojson')).body).toEqual({ type: 'FeatureCollection', features: [], nextCursor: null });
     expect((await get('?bbox=4,52,5,53&class=D40&minConfidence=0.5&from=2026-01-01')).body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('a NUL (%00) in a filter or a path is a 400, not a database error (found by fuzzing)', async () => {
+    for (const url of ['/api/v1/detections?class=D40%00', '/api/v1/aggregates/hourly?class=D40%00', '/api/v1/devices/veh%00']) {
+      const res = await t.app.request(url, { headers: bearer(t.tokens.read) });
+      expect(res.status, url).toBe(400);
+      expect((await envelope(res)).message, url).toContain('contains a NUL character (%00)');
+    }
   });
 
   it('needs a read token: 401 without one', async () => {
