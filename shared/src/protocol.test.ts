@@ -39,6 +39,7 @@ describe('protocol v1', () => {
     [{ clock: 'sundial' }, 'clock'],
     [{ headingDeg: 360 }, 'headingDeg'],
     [{ extra: 1 }, 'Unrecognized key'],
+    [{ frame: { w: 2 ** 31, h: 720 } }, 'frame.w'],
   ])('rejects %j naming the field', (patch, expected) => {
     const result = EventBodySchema.safeParse({ ...body, ...patch });
     expect(result.success).toBe(false);

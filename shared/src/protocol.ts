@@ -18,6 +18,9 @@ export type ClockSource = z.infer<typeof ClockSourceSchema>;
 
 const IsoTimestamp = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 timestamp such as 2026-11-22T08:00:58.120Z' });
 
+/** A frame side in pixels above any camera's (and within the hub's integer columns). */
+export const MAX_FRAME_SIDE = 100_000;
+
 /** Fields an event carries that are not assigned by the agent's outbox. */
 export const EventBodySchema = z.strictObject({
   ts: IsoTimestamp,
@@ -31,7 +34,7 @@ export const EventBodySchema = z.strictObject({
   confidence: z.number().min(0).max(1),
   hits: z.number().int().min(1).max(1_000_000).default(1),
   bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
-  frame: z.strictObject({ w: z.number().int().positive(), h: z.number().int().positive() }).optional(),
+  frame: z.strictObject({ w: z.number().int().positive().max(MAX_FRAME_SIDE), h: z.number().int().positive().max(MAX_FRAME_SIDE) }).optional(),
   model: z.string().min(1).max(128).optional(),
 });
 export type EventBody = z.infer<typeof EventBodySchema>;

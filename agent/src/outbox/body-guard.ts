@@ -1,4 +1,4 @@
-import { ClockSourceSchema, EventBodySchema, type EventBody } from '@roadwatch/shared';
+import { ClockSourceSchema, EventBodySchema, MAX_FRAME_SIDE, type EventBody } from '@roadwatch/shared';
 
 const KNOWN_KEYS = new Set(Object.keys(EventBodySchema.shape));
 const CLOCKS = new Set<string>(ClockSourceSchema.options);
@@ -51,7 +51,7 @@ function isFrame(v: unknown): boolean {
   if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
   const keys = Object.keys(v);
   const f = v as Record<string, unknown>;
-  return keys.length === 2 && 'w' in f && 'h' in f && posInt(f.w) && posInt(f.h);
+  return keys.length === 2 && 'w' in f && 'h' in f && posInt(f.w) && posInt(f.h) && (f.w as number) <= MAX_FRAME_SIDE && (f.h as number) <= MAX_FRAME_SIDE;
 }
 
 /** The body as EventBodySchema would return it, for a value isValidBody accepted. */
