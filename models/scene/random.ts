@@ -44,6 +44,21 @@ function fmix32(h: number): number {
   return h;
 }
 
+/**
+ * A bare mulberry32 stream seeded with `seed` as it is (Rng hashes its seed first): for generators whose
+ * output must stay what it was (bench data sets, test loads) and need nothing but uniform draws.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class Rng {
   private state: number;
 

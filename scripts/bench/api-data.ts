@@ -9,6 +9,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from 'pino';
 import { openDatabase, redactUrl } from '../../hub/src/db/client.js';
 import { AggregatesService } from '../../hub/src/services/aggregates.js';
+import { mulberry32 } from '../../models/scene/random.js';
 
 /** Bump when the generator changes: a database made by another version is reloaded. (2: agg_daily_cell, alarms.latest.) */
 const GENERATOR_VERSION = 2;
@@ -51,16 +52,7 @@ export function deviceName(i: number): string {
 }
 
 /** mulberry32: small, fast and seedable; the data set is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const COLUMNS = 'event_id, device_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg, class, confidence, hits, model, h3_cell, batch_id';
 

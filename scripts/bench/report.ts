@@ -27,15 +27,25 @@ export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-/** Replaces (or appends) the section `name` of docs/BENCHMARKS.md. */
-export function writeSection(name: string, title: string, body: string): void {
+/**
+ * Replaces the section `name` of docs/BENCHMARKS.md, or adds it: at the end, or right under the
+ * header with `first` (the summary of `npm run bench`).
+ */
+export function writeSection(name: string, title: string, body: string, options: { first?: boolean; doc?: string } = {}): void {
+  const path = options.doc ?? DOC;
+  const doc = existsSync(path) ? readFileSync(path, 'utf8') : HEADER;
+  writeFileSync(path, withSection(doc, name, title, body, new Date(), options.first ?? false));
+  console.log(`\nwrote the "${name}" section of ${path === DOC ? 'docs/BENCHMARKS.md' : path}`);
+}
+
+export function withSection(doc: string, name: string, title: string, body: string, at: Date, first: boolean): string {
   const start = `<!-- bench:${name} -->`;
   const end = `<!-- /bench:${name} -->`;
-  const section = `${start}\n## ${title}\n\n_Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}._\n\n${body.trim()}\n${end}`;
-  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : HEADER;
+  const section = `${start}\n## ${title}\n\n_Run ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine()}._\n\n${body.trim()}\n${end}`;
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);
-  doc = from >= 0 && to > from ? doc.slice(0, from) + section + doc.slice(to + end.length) : `${doc.trimEnd()}\n\n${section}\n`;
-  writeFileSync(DOC, doc);
-  console.log(`\nwrote the "${name}" section of docs/BENCHMARKS.md`);
+  if (from >= 0 && to > from) return doc.slice(0, from) + section + doc.slice(to + end.length);
+  if (!first) return `${doc.trimEnd()}\n\n${section}\n`;
+  const firstSection = doc.indexOf('<!-- bench:');
+  return firstSection < 0 ? `${doc.trimEnd()}\n\n${section}\n` : `${doc.slice(0, firstSection)}${section}\n\n${doc.slice(firstSection)}`;
 }

@@ -3,21 +3,13 @@ import pino from 'pino';
 import { SqliteOutbox } from '../../agent/src/outbox/sqlite-outbox.js';
 import { outboxPath } from '../../agent/src/outbox/paths.js';
 import { sleep } from './processes.js';
+import { mulberry32 } from '../../models/scene/random.js';
 
 const CLASSES = ['D00', 'D10', 'D20', 'D40'];
 const MiB = 1024 * 1024;
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failing run can be repeated with its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /**
  * Event bodies as the agent's pipeline writes them, in a small area (about 1 × 1 km, so vehicles

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AckSchema } from '@roadwatch/shared';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,9 +34,14 @@ const MAX_BODY = 64 * 1024;
 
 let t: TestApp;
 let uplinkSecret: string;
+let webDir: string | undefined;
 
 beforeAll(async () => {
-  t = await openTestApp(testDb, { access: { rateLimit: { perMinute: 0 } }, uplink: { maxBodyBytes: MAX_BODY } });
+  // A dashboard build of its own, so that the answers do not depend on whether `npm run build` has run
+  // (without one, GET / is a deliberate 503 page saying to build it).
+  const web = (webDir = mkdtempSync(join(tmpdir(), 'roadwatch-fuzz-web-')));
+  writeFileSync(join(web, 'index.html'), '<!doctype html><title>roadwatch</title>');
+  t = await openTestApp(testDb, { access: { rateLimit: { perMinute: 0 } }, uplink: { maxBodyBytes: MAX_BODY }, web: { dir: web } });
   uplinkSecret = (await t.services.devices.add(UPLINK_DEVICE)).secret;
   // Something to find: detections, rollups, a device with a status, open alarms to ack and clear.
   await t.services.ingest.ingest(UPLINK_DEVICE, batchPayload(UPLINK_DEVICE, makeEvents(20)), 'mqtt');
@@ -45,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.services.alarmRules.idle();
   await t?.close();
+  if (webDir) rmSync(webDir, { recursive: true, force: true });
 });
 
 const basic = (user: string, secret: string) => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;

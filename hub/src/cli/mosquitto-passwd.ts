@@ -66,6 +66,33 @@ export function setMosquittoPassword(file: string, username: string, password: s
   });
 }
 
+/**
+ * Adds or replaces many users in one read and one write of the file (a fleet provisioned in bulk,
+ * scripts/fleet): `change` is `updated` when any user already had a line, else `added`.
+ */
+export function setMosquittoPasswords(file: string, users: Iterable<readonly [username: string, password: string]>): PasswdResult {
+  const entries = [...users];
+  for (const [username] of entries) checkMosquittoUser(username);
+  return updatePasswdFile(file, (lines) => {
+    const index = new Map<string, number>();
+    lines.forEach((l, i) => {
+      const user = userOf(l);
+      if (user) index.set(user, i);
+    });
+    let updated = false;
+    for (const [username, password] of entries) {
+      const line = `${username}:${mosquittoHash(password)}`;
+      const at = index.get(username);
+      if (at === undefined) index.set(username, lines.push(line) - 1);
+      else {
+        lines[at] = line;
+        updated = true;
+      }
+    }
+    return updated ? 'updated' : 'added';
+  });
+}
+
 /** Removes the user's line; `absent` when it had none. */
 export function removeMosquittoUser(file: string, username: string): PasswdResult {
   checkMosquittoUser(username);

@@ -25,7 +25,10 @@ export interface TestApp {
  * `access` reaches createApp (IP allowlist, proxies, CORS, rate limit; `peerAddress` stands in for
  * the socket, which `app.request()` does not have).
  */
-export async function openTestApp(testDb: TestDatabase, { access, uplink }: { access?: AccessOptions; uplink?: CreateAppOptions['uplink'] } = {}): Promise<TestApp> {
+export async function openTestApp(
+  testDb: TestDatabase,
+  { access, uplink, web }: { access?: AccessOptions; uplink?: CreateAppOptions['uplink']; web?: CreateAppOptions['web'] } = {},
+): Promise<TestApp> {
   const database = await testDb.open();
   const logger = testLogger();
   const registry = new Registry();
@@ -33,7 +36,7 @@ export async function openTestApp(testDb: TestDatabase, { access, uplink }: { ac
   const readiness: Readiness = { db: true, broker: true };
   const tokens = {} as Record<TokenScope, string>;
   for (const scope of ['read', 'ack', 'admin'] as const) tokens[scope] = (await services.tokens.create({ name: `test-${scope}`, scope })).token;
-  const app = createApp({ services, readiness: () => ({ ...readiness }), registry, adminToken: TEST_ADMIN_TOKEN, logger, ...(access ? { access } : {}), ...(uplink ? { uplink } : {}) });
+  const app = createApp({ services, readiness: () => ({ ...readiness }), registry, adminToken: TEST_ADMIN_TOKEN, logger, ...(access ? { access } : {}), ...(uplink ? { uplink } : {}), ...(web ? { web } : {}) });
   return { app, services, database, registry, readiness, tokens, close: () => database.close() };
 }
 
