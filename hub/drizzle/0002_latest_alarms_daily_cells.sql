@@ -30,7 +30,7 @@ WHERE EXISTS (SELECT 1 FROM "alarms" b WHERE b."type" = a."type" AND b."source" 
 -- the second, in a snapshot taken after that wait, sees the other writer's row too. The hub's own writes
 -- never race here anyway: a (type, source) only gets a new row when no open one exists, and two inserts of
 -- open alarms of one key are serialised by alarms_open_type_source_key.
-CREATE FUNCTION "alarms_latest_refresh"(k_type text, k_source text) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION "alarms_latest_refresh"(k_type text, k_source text) RETURNS void LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   newest bigint;
 BEGIN
@@ -45,8 +45,9 @@ $$;--> statement-breakpoint
 -- Inserts are the hot path (the severe-damage rule inserts alarms inside every ingest statement): one
 -- statement-level trigger per INSERT statement, set-based over its new rows. A new row is born latest; only
 -- keys that now have another latest row are refreshed, which for a key's first alarm is one probe of
--- alarms_latest_type_source_idx.
-CREATE FUNCTION "alarms_latest_after_insert"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- alarms_latest_type_source_idx. Both functions run with enable_seqscan off: their lookups are key probes by
+-- design, and a table that grew since its last ANALYZE would otherwise be scanned whole for each new row.
+CREATE FUNCTION "alarms_latest_after_insert"() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$
 BEGIN
   PERFORM "alarms_latest_refresh"(k."type", k."source")
   FROM (SELECT DISTINCT n."type", n."source" FROM new_rows n
