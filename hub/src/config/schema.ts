@@ -55,8 +55,12 @@ export const HubConfigSchema = z.strictObject({
       tlsCertFile: z.string().optional(),
       tlsKeyFile: z.string().optional(),
       maxPayloadBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(MAX_PAYLOAD_BYTES),
-      /** Batches ingested at the same time (each is one DB transaction). */
-      ingestConcurrency: z.number().int().min(1).max(64).default(8),
+      /**
+       * Batches admitted at the same time (waiting for or in an ingest statement; also statuses
+       * recorded at once, and the MQTT 5 receive maximum). More than ingest.statements, so that the
+       * batches arriving while statements run can be coalesced (group commit).
+       */
+      ingestConcurrency: z.number().int().min(1).max(1024).default(256),
       /**
        * Scale-out mode (docs/SCALE-OUT.md): the URL of an external MQTT 5 broker (mqtt:// or mqtts://).
        * Set, the hub embeds no broker: it takes batches and statuses from shared subscriptions there.
@@ -92,6 +96,17 @@ export const HubConfigSchema = z.strictObject({
   db: z
     .strictObject({
       poolSize: z.number().int().min(1).max(200).default(10),
+    })
+    .prefault({}),
+  /** Group commit of device batches (docs/OPERATIONS.md#ingest-and-group-commit). */
+  ingest: z
+    .strictObject({
+      /** Ingest statements (transactions) in flight at once; batches arriving while all run are coalesced into the next. */
+      statements: z.number().int().min(1).max(64).default(4),
+      /** At most this many batches in one statement. */
+      maxBatchesPerStatement: z.number().int().min(1).max(1024).default(64),
+      /** At most this many events in one statement (a single larger batch still runs alone). */
+      maxEventsPerStatement: z.number().int().min(1).max(1_000_000).default(5000),
     })
     .prefault({}),
   /** HTTPS uplink for devices that cannot use MQTT: POST /api/v1/devices/{deviceId}/events (docs/OPERATIONS.md). */
@@ -131,6 +146,10 @@ export const HUB_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_HUB_MQTT_CLIENT_ID', path: ['mqtt', 'clientId'] },
   { name: 'ROADWATCH_HUB_MQTT_SHARE_GROUP', path: ['mqtt', 'shareGroup'] },
   { name: 'ROADWATCH_HUB_MQTT_CA_FILE', path: ['mqtt', 'caFile'] },
+  { name: 'ROADWATCH_HUB_MQTT_INGEST_CONCURRENCY', path: ['mqtt', 'ingestConcurrency'], parse: asInt },
+  { name: 'ROADWATCH_HUB_INGEST_STATEMENTS', path: ['ingest', 'statements'], parse: asInt },
+  { name: 'ROADWATCH_HUB_INGEST_MAX_BATCHES', path: ['ingest', 'maxBatchesPerStatement'], parse: asInt },
+  { name: 'ROADWATCH_HUB_INGEST_MAX_EVENTS', path: ['ingest', 'maxEventsPerStatement'], parse: asInt },
   { name: 'ROADWATCH_HUB_UPLINK_MAX_BODY_BYTES', path: ['uplink', 'maxBodyBytes'], parse: asInt },
   ...ACCESS_ENV,
   ...MAP_ENV,

@@ -32,6 +32,7 @@ export interface Services {
 export interface ServicesConfig {
   aggregates?: { h3Resolution: number };
   alarms?: AlarmsConfig;
+  ingest?: { statements: number; maxBatchesPerStatement: number; maxEventsPerStatement: number };
 }
 
 export function createServices(deps: {
@@ -55,7 +56,15 @@ export function createServices(deps: {
     ...(deps.hotspotDelayMs !== undefined ? { hotspotDelayMs: deps.hotspotDelayMs } : {}),
   });
   return {
-    ingest: new IngestService({ ...common, h3Resolution, rules: alarmRules, ...(deps.registry ? { registry: deps.registry } : {}) }),
+    ingest: new IngestService({
+      ...common,
+      h3Resolution,
+      rules: alarmRules,
+      ...(deps.registry ? { registry: deps.registry } : {}),
+      ...(deps.config?.ingest
+        ? { groupCommit: { statements: deps.config.ingest.statements, maxBatches: deps.config.ingest.maxBatchesPerStatement, maxEvents: deps.config.ingest.maxEventsPerStatement } }
+        : {}),
+    }),
     devices: new DeviceRegistryService(common),
     deviceViews: new DeviceViewService(common),
     status: new StatusService({ ...common, afterRecord: (deviceId) => alarmRules.evaluateDevices(deviceId) }),

@@ -1,7 +1,7 @@
 import type { RoadEvent } from '@roadwatch/shared';
 import { sql, type SQL } from 'drizzle-orm';
 import { dailyCellInsert, hourlyCellInsert, hourlyDeviceInsert } from './aggregates-sql.js';
-import { severeAlarmsCte, type SevereAlarmRow } from './alarms-sql.js';
+import { ON_OPEN_CONFLICT, type SevereAlarmRow } from './alarms-sql.js';
 import { cellOf } from './geo.js';
 
 /** aggregates.h3Resolution's default. */
@@ -38,7 +38,8 @@ export interface QuarantineRow {
 
 export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTION): DetectionRow {
   return {
-    event_id: e.eventId,
+    // Lower case, as Postgres prints a uuid: repeats are found, and RETURNING attributed, by this text.
+    event_id: e.eventId.toLowerCase(),
     seq: e.seq,
     ts: e.ts,
     clock: e.clock,
@@ -58,20 +59,24 @@ export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTIO
   };
 }
 
+/** One device batch of a (possibly coalesced) ingest statement. */
+export interface StatementBatch {
+  deviceId: string;
+  batchId: string;
+  /**
+   * The valid events this batch contributes. Event ids must be unique across all the batches of one
+   * statement (IngestService gives each id to its first occurrence in batch order): the RETURNING is
+   * then attributed to batches by event id alone, and no alarm counts an event twice.
+   */
+  events: DetectionRow[];
+  quarantine: QuarantineRow[];
+  /** Severe-damage alarms to raise for those of these events that get inserted (the rules decide which). */
+  severe?: SevereAlarmRow[];
+}
+
 /**
- * The whole batch in ONE statement, hence one implicit transaction and one round trip:
- * insert the valid events (ON CONFLICT = idempotent, also for repeats inside the batch),
- * add the rows really inserted (the RETURNING of that insert, never a duplicate) to the hourly
- * and daily rollups (numbering the vehicle for the daily bitmaps on first sight), raise
- * severe-damage alarms for the inserted events among `severe`, quarantine the invalid ones, touch
- * devices.last_seen_at, return the event ids really inserted.
- *
- * Lock order is fixed to avoid deadlocks between overlapping batches: events sorted by event_id
- * first; then the rollup rows, each table sorted by its key (the vehicle's agg_device_numbers row is
- * only written, and locked, the first time it is seen); then alarms sorted by source; the devices
- * row last (unreferenced data-modifying CTEs run in order once the main query is done), and only
- * when last_seen_at is older than a second, so concurrent batches of one device rarely queue on
- * that row.
+ * The whole batch in ONE statement, hence one implicit transaction and one round trip. See
+ * ingestGroupStatement; this is the one-batch form (repeats inside the batch count once).
  */
 export function ingestStatement(p: {
   deviceId: string;
@@ -86,16 +91,53 @@ export function ingestStatement(p: {
   /** Maintain the hourly rollups (default); off only for bench:api's reference rate. */
   aggregates?: boolean;
 }): SQL {
+  const seen = new Set<string>();
+  const events = p.events.filter((e) => !seen.has(e.event_id) && seen.add(e.event_id));
+  return ingestGroupStatement({
+    now: p.now,
+    ...(p.h3Resolution !== undefined ? { h3Resolution: p.h3Resolution } : {}),
+    ...(p.aggregates !== undefined ? { aggregates: p.aggregates } : {}),
+    batches: [{ deviceId: p.deviceId, batchId: p.batchId, events, quarantine: p.quarantine, ...(p.severe ? { severe: p.severe } : {}) }],
+  });
+}
+
+/**
+ * One or more device batches (group commit: IngestService coalesces the batches that queued while
+ * earlier statements ran) in ONE statement, hence one implicit transaction, one WAL flush and one
+ * round trip: insert the valid events, each with its own device_id and batch_id (ON CONFLICT =
+ * idempotent), add the rows really inserted (the RETURNING of that insert, never a duplicate) to the
+ * hourly and daily rollups (numbering every vehicle of the statement for the daily bitmaps on first
+ * sight), raise severe-damage alarms for the inserted events, quarantine the invalid ones, touch
+ * devices.last_seen_at of every device, return the event ids really inserted.
+ *
+ * Lock order is fixed to avoid deadlocks between overlapping statements, whatever batches they hold:
+ * events sorted by event_id first; then the rollup rows, each table sorted by its key (a vehicle's
+ * agg_device_numbers row is only written, and locked, the first time it is seen; new vehicles sorted
+ * by device_id); then alarms sorted by source; the devices rows last, sorted by device_id
+ * (unreferenced data-modifying CTEs run in order once the main query is done), and only when
+ * last_seen_at is older than a second, so concurrent batches of one device rarely queue on that row.
+ */
+export function ingestGroupStatement(p: {
+  now: string;
+  batches: StatementBatch[];
+  /** The resolution of the events' h3_cell (aggregates.h3Resolution). */
+  h3Resolution?: number;
+  /** Maintain the hourly rollups (default); off only for bench:api's reference rate. */
+  aggregates?: boolean;
+}): SQL {
   const resolution = p.h3Resolution ?? DEFAULT_H3_RESOLUTION;
-  const severe = p.severe ?? [];
+  const events = p.batches.flatMap((b) => b.events.map((e) => ({ ...e, device_id: b.deviceId, batch_id: b.batchId })));
+  const quarantine = p.batches.flatMap((b) => b.quarantine.map((q) => ({ ...q, device_id: b.deviceId, batch_id: b.batchId })));
+  const severe = p.batches.flatMap((b, i) => (b.severe ?? []).map((s) => ({ ...s, b: i, device_id: b.deviceId })));
+  const devices = [...new Set(p.batches.map((b) => b.deviceId))].sort();
   return sql`
     with ins as (
       insert into detections (event_id, device_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg,
                               class, confidence, hits, bbox, frame_w, frame_h, model, h3_cell, batch_id)
-      select e.event_id, ${p.deviceId}, e.seq, e.ts, e.clock, e.lat, e.lon, e.accuracy_m, e.speed_kmh, e.heading_deg,
-             e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, e.h3_cell, ${p.batchId}::uuid
-      from json_to_recordset(${JSON.stringify(p.events)}::json) as e(
-        event_id uuid, seq bigint, ts timestamptz, clock text, lat float8, lon float8, accuracy_m real,
+      select e.event_id, e.device_id, e.seq, e.ts, e.clock, e.lat, e.lon, e.accuracy_m, e.speed_kmh, e.heading_deg,
+             e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, e.h3_cell, e.batch_id
+      from json_to_recordset(${JSON.stringify(events)}::json) as e(
+        event_id uuid, device_id text, batch_id uuid, seq bigint, ts timestamptz, clock text, lat float8, lon float8, accuracy_m real,
         speed_kmh real, heading_deg real, class text, confidence real, hits int, bbox jsonb,
         frame_w int, frame_h int, model text, h3_cell text)
       order by e.event_id
@@ -107,25 +149,57 @@ export function ingestStatement(p: {
       ${hourlyCellInsert(sql`ins`, resolution, true)}
     ), dn_new as (
       insert into agg_device_numbers as x (device_id)
-      select ${p.deviceId} where exists (select 1 from ins) and not exists (select 1 from agg_device_numbers where device_id = ${p.deviceId})
+      select v.device_id from (select distinct device_id from ins) v
+      where not exists (select 1 from agg_device_numbers y where y.device_id = v.device_id)
+      order by v.device_id
       on conflict (device_id) do update set device_id = excluded.device_id
-      returning n
+      returning x.device_id, x.n
     ), dn as (
-      select n from dn_new union all select n from agg_device_numbers where device_id = ${p.deviceId} limit 1
+      select device_id, n from dn_new
+      union all
+      select y.device_id, y.n from agg_device_numbers y where y.device_id in (select device_id from ins)
     ), agg_daily as (
-      ${dailyCellInsert(sql`(select i.device_id, i.ts, i.class, i.h3_cell, dn.n as device_n from ins i cross join dn)`, resolution, sql`(select repeat('0', n + 1)::bit varying from dn)`, true)}
+      ${dailyCellInsert(sql`(select i.device_id, i.ts, i.class, i.h3_cell, dn.n as device_n from ins i join dn on dn.device_id = i.device_id)`, resolution, sql`(select repeat('0', max(n) + 1)::bit varying from dn)`, true)}
     )`}${severe.length ? sql`, severe as (
-      ${severeAlarmsCte(severe, p.deviceId, p.now)}
+      ${severeGroupCte(severe, p.now)}
     )` : sql``}, q as (
       insert into quarantine (device_id, batch_id, seq, event_id, reason, payload)
-      select ${p.deviceId}, ${p.batchId}, q.seq, q.event_id, q.reason, q.payload
-      from json_to_recordset(${JSON.stringify(p.quarantine)}::json) as q(seq bigint, event_id text, reason text, payload text)
+      select q.device_id, q.batch_id, q.seq, q.event_id, q.reason, q.payload
+      from json_to_recordset(${JSON.stringify(quarantine)}::json) as q(device_id text, batch_id text, seq bigint, event_id text, reason text, payload text)
+    ), dl as (
+      select device_id from devices
+      where device_id in (select json_array_elements_text(${JSON.stringify(devices)}::json))
+        and (last_seen_at is null or last_seen_at < ${p.now}::timestamptz - interval '1 second')
+      order by device_id
+      for update
     ), d as (
       update devices set last_seen_at = ${p.now}::timestamptz
-      where device_id = ${p.deviceId}
-        and (last_seen_at is null or last_seen_at < ${p.now}::timestamptz - interval '1 second')
+      where device_id in (select device_id from dl)
     )
     select event_id::text as event_id from ins`;
+}
+
+/**
+ * severeAlarmsCte for several batches (the rows of each carry its batch index `b` and device): one
+ * alarm row per source, as ON CONFLICT DO UPDATE needs — counting the inserted events of every batch
+ * for that source, with the content (message, details, device) of the last of those batches, as if
+ * the batches had been ingested one after the other.
+ */
+function severeGroupCte(rows: Array<SevereAlarmRow & { b: number; device_id: string }>, now: string): SQL {
+  return sql`insert into alarms as a (type, source, device_id, severity, status, message, details, created_at, updated_at, last_seen_at, count)
+      select 'severe_damage', x.source, x.device_id, x.severity, 'active_unack', x.message, x.details,
+             ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz, x.n
+      from (
+        select distinct on (s.source) s.source, s.device_id, s.severity, s.message, s.details,
+               (sum(count(*)) over (partition by s.source))::bigint as n
+        from json_to_recordset(${JSON.stringify(rows)}::json) as s(b int, device_id text, source text, severity text, message text, details jsonb, event_ids jsonb)
+        cross join lateral jsonb_array_elements_text(s.event_ids) as e(event_id)
+        join ins on ins.event_id = e.event_id::uuid
+        group by s.b, s.device_id, s.source, s.severity, s.message, s.details
+        order by s.source, s.b desc
+      ) x
+      order by x.source
+      ${ON_OPEN_CONFLICT}`;
 }
 
 /** A whole payload that can never be valid (bad JSON, bad envelope, wrong device). */

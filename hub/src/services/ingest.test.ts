@@ -1,11 +1,14 @@
-import { AckSchema, newBatchId } from '@roadwatch/shared';
+import { AckSchema, newBatchId, type RoadEvent } from '@roadwatch/shared';
 import { sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HubDatabase } from '../db/client.js';
 import { execRows } from '../db/rows.js';
 import { testDatabases, testLogger } from '../db/testing/databases.js';
+import { AlarmsConfigSchema } from '../config/schema.js';
+import { AggregatesService } from './aggregates.js';
 import { DeviceRegistryService } from './devices.js';
+import { createServices, type Services } from './index.js';
 import { IngestService } from './ingest.js';
 import { batchPayload, makeEvent, makeEvents } from './testing/fixtures.js';
 
@@ -170,5 +173,187 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
     expect(new Set(stored).size).toBe(distinct.size);
     expect(outs.reduce((n, o) => n + o.duplicates, 0)).toBe(batches.flat().length - distinct.size);
     expect(await count('detections')).toBe(distinct.size);
+  });
+});
+
+/** Every rollup row, in a stable order and exact text form (as aggregates.test.ts compares them). */
+async function rollups(database: HubDatabase) {
+  const q = (text: string) => execRows(database.db, sql.raw(text));
+  return {
+    hourlyDevice: await q(`select hour::text, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_device order by 1, 2, 3`),
+    hourlyCell: await q(`select hour::text, cell, resolution, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_cell order by 1, 2, 3, 4, 5`),
+    dailyCell: await q(
+      `select day::text as day, cell, resolution, class, events,
+              (select string_agg(x.device_id, ',' order by x.device_id) from agg_device_numbers x where x.n < length(devices) and substring(devices from x.n + 1 for 1) = B'1') as vehicles
+       from agg_daily_cell order by 1, 2, 3, 4`,
+    ),
+  };
+}
+
+describe.each(testDatabases())('IngestService group commit on $name', ({ open }) => {
+  let database: HubDatabase;
+  let registry: Registry;
+  let services: Services;
+  const DEVICES = Array.from({ length: 24 }, (_, i) => `fleet-${String(i).padStart(2, '0')}`);
+  const SEVERE = AlarmsConfigSchema.parse({});
+
+  beforeAll(async () => {
+    database = await open();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await database.db.execute(
+      sql`truncate detections, quarantine, alarms, devices, agg_hourly_device, agg_hourly_cell, agg_daily_cell, agg_device_numbers restart identity`,
+    );
+    await database.db.execute(sql`insert into devices (device_id, secret_hash) select d, 'x' from json_array_elements_text(${JSON.stringify(DEVICES)}::json) as d`);
+    registry = new Registry();
+  });
+
+  const start = (groupCommit?: { statements?: number; maxBatches?: number; maxEvents?: number }) => {
+    services = createServices({ database, logger: testLogger(), registry, config: { aggregates: { h3Resolution: 9 }, alarms: SEVERE }, hotspotDelayMs: 0 });
+    if (groupCommit) {
+      // The same rules and registry, other group-commit limits.
+      services.ingest = new IngestService({ db: database.db, logger: testLogger(), registry, h3Resolution: 9, rules: services.alarmRules, groupCommit });
+    }
+    return services.ingest;
+  };
+  const metric = async (name: string, labels: Record<string, string> = {}, field: 'value' | 'count' = 'value') => {
+    const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+    if (field === 'count') return m?.values.find((x) => (x as { metricName?: string }).metricName === `${name}_count`)?.value ?? 0;
+    return m?.values.filter((x) => Object.entries(labels).every(([k, l]) => x.labels[k] === l)).reduce((n, x) => n + x.value, 0) ?? 0;
+  };
+  const ingestAll = (ingest: IngestService, batches: Array<{ deviceId: string; events: unknown[]; batchId: string }>) =>
+    Promise.all(batches.map((b) => ingest.ingest(b.deviceId, batchPayload(b.deviceId, b.events, b.batchId), 'mqtt')));
+  const severeEvent = (i: number) => makeEvent({ class: 'D40', confidence: 0.9, lat: 52.37 + (i % 3) * 0.01, lon: 4.89 });
+
+  it('a lone batch runs at once, in its own statement', async () => {
+    const ingest = start();
+    const pending = ingest.ingest('fleet-00', batchPayload('fleet-00', makeEvents(3)), 'mqtt');
+    expect(ingest.pending).toEqual({ statements: 1, queued: 0 });
+    expect((await pending).stored).toBe(3);
+    expect(ingest.pending).toEqual({ statements: 0, queued: 0 });
+    expect(await metric('roadwatch_hub_ingest_statements_total', { kind: 'group' })).toBe(1);
+  });
+
+  it.each([
+    { name: 'default limits', limits: undefined },
+    { name: 'one statement at a time', limits: { statements: 1 } },
+    { name: 'small caps', limits: { statements: 2, maxBatches: 3, maxEvents: 50 } },
+  ])('coalesces many concurrent batches of many devices: each event stored once, each caller its own result, rollups = rebuild, severe alarms once per event ($name)', async ({ limits }) => {
+    const ingest = start(limits);
+    // 24 devices × 3 batches of ~20 events; every 10th event is severe (3 cells); some events sit in a second batch too.
+    let k = 0;
+    const batches = DEVICES.flatMap((deviceId) =>
+      Array.from({ length: 3 }, () => ({ deviceId, batchId: newBatchId(), events: Array.from({ length: 20 }, () => (++k % 10 === 0 ? severeEvent(k) : makeEvent({ lon: 4.89 + (k % 7) * 0.002, class: ['D00', 'D10', 'D20'][k % 3]! }))) as RoadEvent[] })),
+    );
+    for (let i = 5; i < batches.length; i += 7) batches[i]!.events.push(batches[i - 3]!.events[i % 20]!, batches[i - 1]!.events[(i + 1) % 20]!);
+    const outs = await ingestAll(ingest, batches);
+
+    const distinct = new Set(batches.flatMap((b) => b.events.map((e) => e.eventId)));
+    const owners = new Map<string, number>();
+    outs.forEach((o, i) => {
+      const own = new Set(batches[i]!.events.map((e) => e.eventId));
+      expect(o.ack!.batchId).toBe(batches[i]!.batchId);
+      expect(o.ack!.rejected).toEqual([]);
+      for (const id of o.ack!.stored) {
+        expect(own.has(id)).toBe(true);
+        expect(owners.has(id)).toBe(false);
+        owners.set(id, i);
+      }
+      expect(o.stored + o.duplicates).toBe(batches[i]!.events.length);
+    });
+    expect(owners.size).toBe(distinct.size);
+    // Every batch without a shared event stored all of its events.
+    const shared = new Set(batches.flatMap((b, i) => b.events.filter((e) => batches.some((o, j) => j !== i && o.events.includes(e))).map((e) => e.eventId)));
+    outs.forEach((o, i) => expect(o.ack!.stored.length).toBe(batches[i]!.events.filter((e) => !shared.has(e.eventId)).length + o.ack!.stored.filter((id) => shared.has(id)).length));
+
+    // Stored with the device and batch of the caller it was acked to.
+    const rows = await execRows<{ event_id: string; device_id: string; batch_id: string }>(database.db, sql`select event_id::text, device_id, batch_id::text from detections`);
+    expect(rows.length).toBe(distinct.size);
+    for (const r of rows) expect(r).toMatchObject({ device_id: batches[owners.get(r.event_id)!]!.deviceId, batch_id: batches[owners.get(r.event_id)!]!.batchId });
+
+    const incremental = await rollups(database);
+    expect(incremental.hourlyDevice.reduce((n, r) => n + Number(r.events), 0)).toBe(distinct.size);
+    await new AggregatesService({ db: database.db, logger: testLogger(), h3Resolution: 9 }).rebuild();
+    expect(await rollups(database)).toEqual(incremental);
+
+    const severe = await execRows<{ source: string; count: number }>(database.db, sql`select source, count::int as count from alarms where type = 'severe_damage'`);
+    expect(severe.length).toBe(3);
+    expect(severe.reduce((n, a) => n + a.count, 0)).toBe(batches.flatMap((b) => b.events).filter((e, i, all) => e.class === 'D40' && all.indexOf(e) === i).length);
+
+    const seen = await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from devices where last_seen_at is not null`);
+    expect(seen[0]!.n).toBe(DEVICES.length);
+    const statements = await metric('roadwatch_hub_ingest_statements_total', { kind: 'group' });
+    expect(statements).toBeLessThan(batches.length);
+    expect(await metric('roadwatch_hub_ingest_statement_batches', {}, 'count')).toBe(statements);
+    expect(await metric('roadwatch_hub_events_stored_total')).toBe(distinct.size);
+    expect(await metric('roadwatch_hub_batches_total', { channel: 'mqtt' })).toBe(batches.length);
+  });
+
+  it('the same event in two coalesced batches is stored once: stored for one caller, a duplicate for the other', async () => {
+    const ingest = start({ statements: 1 });
+    const twin = severeEvent(0);
+    const blocker = ingest.ingest('fleet-00', batchPayload('fleet-00', makeEvents(2)), 'mqtt');
+    const a = { deviceId: 'fleet-01', batchId: newBatchId(), events: [makeEvent(), twin, makeEvent()] };
+    const b = { deviceId: 'fleet-01', batchId: newBatchId(), events: [twin, makeEvent()] };
+    const c = { deviceId: 'fleet-02', batchId: newBatchId(), events: [makeEvent(), twin] }; // another device, even
+    const both = ingestAll(ingest, [a, b, c]);
+    expect(ingest.pending).toEqual({ statements: 1, queued: 3 });
+    await blocker;
+    const [oa, ob, oc] = await both;
+    expect(await metric('roadwatch_hub_ingest_statements_total', { kind: 'group' })).toBe(2); // the blocker, then a + b + c together
+    expect(new Set(oa!.ack!.stored)).toEqual(new Set(a.events.map((e) => e.eventId)));
+    expect(oa!.ack!.duplicates).toBe(0);
+    expect(ob!.ack).toMatchObject({ stored: [b.events[1]!.eventId], duplicates: 1 });
+    expect(oc!.ack).toMatchObject({ stored: [c.events[0]!.eventId], duplicates: 1 });
+    const [row] = await execRows<{ n: number; device_id: string; batch_id: string }>(
+      database.db,
+      sql`select count(*) over ()::int as n, device_id, batch_id::text from detections where event_id = ${twin.eventId}`,
+    );
+    expect(row).toEqual({ n: 1, device_id: 'fleet-01', batch_id: a.batchId });
+    const [alarm] = await execRows<{ count: number }>(database.db, sql`select count::int as count from alarms where type = 'severe_damage'`);
+    expect(alarm!.count).toBe(1);
+    expect(await metric('roadwatch_hub_events_duplicates_total')).toBe(2);
+  });
+
+  it('the same event in two concurrent batches under real concurrency (default limits) is stored once', async () => {
+    const ingest = start();
+    for (let round = 0; round < 5; round++) {
+      const twin = makeEvent();
+      const batches = Array.from({ length: 12 }, (_, i) => ({ deviceId: DEVICES[i % 4]!, batchId: newBatchId(), events: [makeEvent(), twin] }));
+      const outs = await ingestAll(ingest, batches);
+      expect(outs.filter((o) => o.ack!.stored.includes(twin.eventId))).toHaveLength(1);
+      expect(outs.reduce((n, o) => n + o.duplicates, 0)).toBe(11);
+    }
+    expect((await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from detections`))[0]!.n).toBe(5 * 13);
+  });
+
+  it('a batch with an event Postgres refuses, coalesced with good batches, leaves the good ones unaffected', async () => {
+    // Validation catches what Postgres is known to refuse (NUL, year 0); a check constraint stands in for the unknown rest.
+    await database.db.execute(sql`alter table detections add constraint test_poison check (model is distinct from 'poison')`);
+    const ingest = start({ statements: 1 });
+    const blocker = ingest.ingest('fleet-00', batchPayload('fleet-00', makeEvents(2)), 'mqtt');
+    const good1 = { deviceId: 'fleet-01', batchId: newBatchId(), events: [makeEvent(), severeEvent(1)] };
+    const poison = makeEvent({ model: 'poison' });
+    const bad = { deviceId: 'fleet-02', batchId: newBatchId(), events: [makeEvent(), poison, makeEvent({ lat: 95 })] };
+    const good2 = { deviceId: 'fleet-03', batchId: newBatchId(), events: [makeEvent(), good1.events[0]!] };
+    const outs = ingestAll(ingest, [good1, bad, good2]);
+    await blocker;
+    const [o1, ob, o2] = await outs;
+    expect(new Set(o1!.ack!.stored)).toEqual(new Set(good1.events.map((e) => e.eventId)));
+    expect(o1!.ack).toMatchObject({ duplicates: 0, rejected: [] });
+    expect(o2!.ack).toMatchObject({ stored: [good2.events[0]!.eventId], duplicates: 1, rejected: [] });
+    expect(ob!.ack!.stored).toEqual([bad.events[0]!.eventId]);
+    expect(ob!.ack!.rejected.map((r) => r.eventId).sort()).toEqual([poison.eventId, bad.events[2]!.eventId].sort());
+    expect((await execRows<{ n: number }>(database.db, sql`select count(*)::int as n from detections`))[0]!.n).toBe(2 + 2 + 1 + 1);
+    const q = await execRows<{ device_id: string; batch_id: string; event_id: string }>(database.db, sql`select device_id, batch_id, event_id from quarantine order by event_id`);
+    expect(q).toHaveLength(2);
+    for (const r of q) expect(r).toMatchObject({ device_id: 'fleet-02', batch_id: bad.batchId });
+    expect(await metric('roadwatch_hub_ingest_statements_total', { kind: 'isolate' })).toBeGreaterThan(0);
+    const [alarm] = await execRows<{ count: number }>(database.db, sql`select count::int as count from alarms where type = 'severe_damage'`);
+    expect(alarm!.count).toBe(1);
+    await database.db.execute(sql`alter table detections drop constraint test_poison`);
   });
 });
