@@ -116,7 +116,7 @@ function explain(scale: number, measuredCores: number, hubCoresOne: number, hubC
   if (scale >= 1.6) return 'The second replica scaled ingest as intended.';
   const busy = loadavg()[0]! >= 2 || measuredCores >= 1.6;
   const hubs = `The hub processes are not the bottleneck: one replica used ${fmt(hubCoresOne, 2)} cores, two together ${fmt(hubCoresTwo, 2)} — the second replica only split the same work.`;
-  const pg = 'Each batch is one Postgres transaction (insert, rollups, alarms, commit = WAL flush) and both replicas write to the same Postgres, on the same 2 cores and disk; Postgres backends wait mostly on WALWrite/WALSync (pg_stat_activity), so the bottleneck moved from the hub to Postgres\'s commit path.';
+  const pg = 'Batches that arrive together share one Postgres transaction (group commit: insert, rollups, alarms, one WAL flush), and both replicas write to the same Postgres, on the same 2 cores and disk — Postgres uses more CPU than all the hubs together, so the bottleneck moved from the hub to Postgres.';
   const cpu = busy
     ? ' The machine\'s 2 cores were also saturated as a whole (load average ≥ 2: Postgres, Mosquitto, the replicas, the simulator and other work share them), so there was no CPU left for a second replica to use; on separate machines replicas add ingest until Postgres saturates.'
     : ' CPU was left idle, so more concurrency per replica (mqtt.ingestConcurrency) or bigger batches help more than replicas on this setup.';
