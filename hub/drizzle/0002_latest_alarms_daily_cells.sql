@@ -43,15 +43,20 @@ BEGIN
 END
 $$;--> statement-breakpoint
 -- Inserts are the hot path (the severe-damage rule inserts alarms inside every ingest statement): one
--- statement-level trigger per INSERT statement, set-based over its new rows. A new row is born latest; only
--- keys that now have another latest row are refreshed, which for a key's first alarm is one probe of
--- alarms_latest_type_source_idx. Both functions run with enable_seqscan off: their lookups are key probes by
--- design, and a table that grew since its last ANALYZE would otherwise be scanned whole for each new row.
+-- statement-level trigger per INSERT statement over its new rows. A new row is born latest; only keys that
+-- now have another latest row are refreshed. The check is one probe of alarms_latest_type_source_idx per
+-- key, with the key as parameters: written as a join over the transition table, the planner (which knows
+-- nothing of its size) may read every latest alarm instead. Both functions run with enable_seqscan off: a
+-- table that grew since its last ANALYZE would otherwise be scanned whole.
 CREATE FUNCTION "alarms_latest_after_insert"() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$
+DECLARE
+  k record;
 BEGIN
-  PERFORM "alarms_latest_refresh"(k."type", k."source")
-  FROM (SELECT DISTINCT n."type", n."source" FROM new_rows n
-        WHERE EXISTS (SELECT 1 FROM "alarms" a WHERE a."type" = n."type" AND a."source" = n."source" AND a."latest" AND a."id" <> n."id")) k;
+  FOR k IN SELECT n."type", n."source", min(n."id") AS low, max(n."id") AS high, count(*) AS rows FROM new_rows n GROUP BY 1, 2 LOOP
+    IF k.rows > 1 OR EXISTS (SELECT 1 FROM "alarms" a WHERE a."type" = k."type" AND a."source" = k."source" AND a."latest" AND a."id" <> k.low) THEN
+      PERFORM "alarms_latest_refresh"(k."type", k."source");
+    END IF;
+  END LOOP;
   RETURN NULL;
 END
 $$;--> statement-breakpoint
