@@ -10,24 +10,10 @@ import { AggregatesService } from './aggregates.js';
 import { cellOf, cellResolution, cellsOverlappingBox, type GeoBox } from './geo.js';
 import { IngestService } from './ingest.js';
 import { batchPayload, makeEvent } from './testing/fixtures.js';
+import { rollupSnapshot } from './testing/rollups.js';
 
 const BASE = Date.UTC(2026, 10, 22, 8, 0, 0);
 const HOUR = 3_600_000;
-
-/** Every rollup row, in a stable order and exact text form (numeric sums included). */
-async function snapshot(database: HubDatabase) {
-  const q = (text: string) => execRows(database.db, sql.raw(text));
-  return {
-    hourlyDevice: await q(`select to_char(hour at time zone 'UTC', 'YYYY-MM-DD HH24') as hour, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_device order by 1, 2, 3`),
-    hourlyCell: await q(`select to_char(hour at time zone 'UTC', 'YYYY-MM-DD HH24') as hour, cell, resolution, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_cell order by 1, 2, 3, 4, 5`),
-    // The bitmap as text, and as the vehicles it stands for (what the numbers mean).
-    dailyCell: await q(
-      `select day::text as day, cell, resolution, class, events, devices::text as devices,
-              (select string_agg(x.device_id, ',' order by x.device_id) from agg_device_numbers x where x.n < length(devices) and substring(devices from x.n + 1 for 1) = B'1') as vehicles
-       from agg_daily_cell order by 1, 2, 3, 4`,
-    ),
-  };
-}
 
 describe.each(testDatabases())('aggregates on $name', ({ open }) => {
   let database: HubDatabase;
@@ -53,7 +39,7 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     await ingest.ingest('veh-1', batchPayload('veh-1', onTime), 'mqtt'); // the same batch again
     await ingest.ingest('veh-1', batchPayload('veh-1', [onTime[0]!, late, late]), 'mqtt'); // overlap + a repeat inside the batch
     const cell = cellOf(52.37021, 4.89517, 9);
-    expect(await snapshot(database)).toEqual({
+    expect(await rollupSnapshot(database)).toEqual({
       hourlyDevice: [
         { hour: '2026-11-15 08', device_id: 'veh-1', class: 'pothole', events: 1, sum: '0.25', confidence_max: 0.25 },
         { hour: '2026-11-22 08', device_id: 'veh-1', class: 'pothole', events: 2, sum: '1.25', confidence_max: 0.75 },
@@ -108,7 +94,7 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
           distinct.set(hourKey, (distinct.get(hourKey) ?? 0) + 1);
         }
         await Promise.all([...batches].map(([key, events]) => ingest.ingest(key.split(':')[0]!, batchPayload(key.split(':')[0]!, events), 'mqtt')));
-        const incremental = await snapshot(database);
+        const incremental = await rollupSnapshot(database);
         // Each event counted once, whatever the copies.
         const counted = new Map(
           (await execRows<{ hour: Date | string; device_id: string; class: string; events: number }>(database.db, sql`select hour, device_id, class, events from agg_hourly_device`)).map((r) => [
@@ -119,9 +105,9 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
         expect(counted).toEqual(distinct);
 
         await aggregates.rebuild({ from: new Date(BASE + rangeStart * HOUR), to: new Date(BASE + (rangeStart + rangeHours) * HOUR) });
-        expect(await snapshot(database)).toEqual(incremental);
+        expect(await rollupSnapshot(database)).toEqual(incremental);
         await aggregates.rebuild();
-        expect(await snapshot(database)).toEqual(incremental);
+        expect(await rollupSnapshot(database)).toEqual(incremental);
       }),
       { numRuns: 12 },
     );
@@ -130,7 +116,7 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
   it('rebuild repairs a damaged range, leaves the rest alone, and fills in missing cells', async () => {
     const events = Array.from({ length: 6 }, (_, i) => makeEvent({ ts: new Date(BASE + i * 5 * HOUR).toISOString(), lat: 52.37 + i * 0.01 }));
     await ingest.ingest('veh-1', batchPayload('veh-1', events), 'mqtt');
-    const good = await snapshot(database);
+    const good = await rollupSnapshot(database);
     await database.db.execute(sql`update agg_hourly_device set events = 99`);
     await database.db.execute(sql`delete from agg_hourly_cell`);
     await database.db.execute(sql`update detections set h3_cell = null`);
@@ -142,12 +128,12 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
       cellsFilled: 1, // the 18 h event
       rows: { hourlyDevice: 1, hourlyCell: 1, dailyCell: 1 }, // that day's other events have no cell yet
     });
-    const partial = await snapshot(database);
+    const partial = await rollupSnapshot(database);
     expect(partial.hourlyDevice.map((r) => r.events)).toEqual([99, 99, 1, 99, 99, 99]);
     expect(partial.hourlyCell).toEqual(good.hourlyCell.filter((r) => r.hour === '2026-11-22 18'));
 
     expect((await aggregates.rebuild()).cellsFilled).toBe(5);
-    expect(await snapshot(database)).toEqual(good);
+    expect(await rollupSnapshot(database)).toEqual(good);
     expect((await aggregates.rebuild()).cellsFilled).toBe(0);
   });
 
@@ -157,7 +143,7 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     expect((await coarse.rebuild()).cellsFilled).toBe(2);
     const cells = await execRows<{ h3_cell: string }>(database.db, sql`select h3_cell from detections`);
     expect(cells.map((c) => cellResolution(c.h3_cell))).toEqual([7, 7]);
-    const rows = await snapshot(database);
+    const rows = await rollupSnapshot(database);
     expect(rows.hourlyCell.map((r) => r.resolution)).toEqual([7, 7]);
   });
 

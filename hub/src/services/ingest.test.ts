@@ -11,6 +11,7 @@ import { DeviceRegistryService } from './devices.js';
 import { createServices, type Services } from './index.js';
 import { IngestService } from './ingest.js';
 import { batchPayload, makeEvent, makeEvents } from './testing/fixtures.js';
+import { rollupSnapshot } from './testing/rollups.js';
 
 describe.each(testDatabases())('IngestService on $name', ({ open }) => {
   let database: HubDatabase;
@@ -176,20 +177,6 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
   });
 });
 
-/** Every rollup row, in a stable order and exact text form (as aggregates.test.ts compares them). */
-async function rollups(database: HubDatabase) {
-  const q = (text: string) => execRows(database.db, sql.raw(text));
-  return {
-    hourlyDevice: await q(`select hour::text, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_device order by 1, 2, 3`),
-    hourlyCell: await q(`select hour::text, cell, resolution, device_id, class, events, confidence_sum::text as sum, confidence_max from agg_hourly_cell order by 1, 2, 3, 4, 5`),
-    dailyCell: await q(
-      `select day::text as day, cell, resolution, class, events,
-              (select string_agg(x.device_id, ',' order by x.device_id) from agg_device_numbers x where x.n < length(devices) and substring(devices from x.n + 1 for 1) = B'1') as vehicles
-       from agg_daily_cell order by 1, 2, 3, 4`,
-    ),
-  };
-}
-
 describe.each(testDatabases())('IngestService group commit on $name', ({ open }) => {
   let database: HubDatabase;
   let registry: Registry;
@@ -274,10 +261,10 @@ describe.each(testDatabases())('IngestService group commit on $name', ({ open })
     expect(rows.length).toBe(distinct.size);
     for (const r of rows) expect(r).toMatchObject({ device_id: batches[owners.get(r.event_id)!]!.deviceId, batch_id: batches[owners.get(r.event_id)!]!.batchId });
 
-    const incremental = await rollups(database);
+    const incremental = await rollupSnapshot(database);
     expect(incremental.hourlyDevice.reduce((n, r) => n + Number(r.events), 0)).toBe(distinct.size);
     await new AggregatesService({ db: database.db, logger: testLogger(), h3Resolution: 9 }).rebuild();
-    expect(await rollups(database)).toEqual(incremental);
+    expect(await rollupSnapshot(database)).toEqual(incremental);
 
     const severe = await execRows<{ source: string; count: number }>(database.db, sql`select source, count::int as count from alarms where type = 'severe_damage'`);
     expect(severe.length).toBe(3);
