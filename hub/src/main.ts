@@ -65,9 +65,9 @@ export function createHub(config: HubConfig, deps: HubDeps): Hub {
     //    the hub disconnects, leaving what it did not take in its session on the broker (scale-out).
     if (broker) await broker.stop().catch((err: unknown) => logger.error({ err }, 'error stopping the MQTT broker'));
     await httpClosed;
-    // 3. Alarm rules: the timer stops after its current run; hotspot checks queued by the last ingests finish.
+    // 3. Alarm rules: the timer stops after its current run; hotspot checks queued by the last ingests run now.
     if (alarmTimer) await alarmTimer.stop();
-    if (services) await services.alarmRules.idle();
+    if (services) await services.alarmRules.flush();
     // 4. Database last: nothing uses it any more.
     if (database) await database.close().catch((err: unknown) => logger.error({ err }, 'error closing the database'));
     broker = null;

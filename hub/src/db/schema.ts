@@ -119,7 +119,7 @@ export const alarms = pgTable(
     type: text('type').notNull(),
     /** What the alarm is about: an H3 cell (severe_damage, hotspot), a device id, or `<deviceId>/<sensor>`. */
     source: text('source').notNull(),
-    /** The device concerned (the last reporter for severe_damage; null for hotspot), for filtering by device. */
+    /** The device concerned (for severe_damage the vehicle that opened it, details.deviceId the last reporter; null for hotspot), for filtering by device. */
     deviceId: text('device_id'),
     severity: text('severity').notNull(),
     status: text('status').notNull().default('active_unack'),

@@ -251,6 +251,17 @@ describe.each(testDatabases())('aggregates on $name', ({ open }) => {
     expect(await aggregates.cells(q)).toEqual([{ cell, resolution: 9, events: 1, devices: 1 }]);
   });
 
+  it('hourly answers are kept until the rollups change: the next ingest is in the next answer', async () => {
+    await ingest.ingest('veh-1', batchPayload('veh-1', [makeEvent({ ts: new Date(BASE).toISOString(), class: 'D00' })]), 'mqtt');
+    const q = { from: new Date(BASE - HOUR), to: new Date(BASE + HOUR) };
+    expect((await aggregates.hourly(q)).map((r) => r.events)).toEqual([1]);
+    await database.db.execute(sql`update agg_hourly_device set events = 7`); // behind the service's back: kept
+    expect((await aggregates.hourly(q)).map((r) => r.events)).toEqual([1]);
+    await ingest.ingest('veh-2', batchPayload('veh-2', [makeEvent({ ts: new Date(BASE).toISOString(), class: 'D00' })]), 'mqtt');
+    expect((await aggregates.hourly(q)).map((r) => [r.deviceId, r.events])).toEqual([['veh-1', 7], ['veh-2', 1]]);
+    expect((await aggregates.hourly({ ...q, deviceId: 'veh-2' })).map((r) => r.deviceId)).toEqual(['veh-2']); // another question, its own answer
+  });
+
   it('refuses an empty range', async () => {
     await expect(aggregates.rebuild({ from: new Date(BASE), to: new Date(BASE - HOUR) })).rejects.toThrow(/empty range/);
   });

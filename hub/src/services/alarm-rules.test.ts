@@ -59,7 +59,8 @@ describe.each(testDatabases())('alarm rules on $name', ({ name, open }) => {
     await ingest('veh-2', [again, again]);
     [alarm, ...rest] = await open_('severe_damage');
     expect(rest).toEqual([]);
-    expect(alarm).toMatchObject({ count: 2, deviceId: 'veh-2', details: { eventId: again.eventId } });
+    // The vehicle that opened it stays the alarm's device (a re-fire is a HOT update); the details name the last one.
+    expect(alarm).toMatchObject({ count: 2, deviceId: 'veh-1', details: { eventId: again.eventId, deviceId: 'veh-2' } });
 
     const elsewhere = { lat: 52.38, lon: 4.9 };
     await ingest('veh-1', [makeEvent({ class: 'D40', confidence: 0.3, ...elsewhere }), makeEvent({ class: 'D00', confidence: 0.99, ...elsewhere })]);
@@ -92,6 +93,17 @@ describe.each(testDatabases())('alarm rules on $name', ({ name, open }) => {
     await services.alarmRules.evaluateAll();
     expect(await open_('hotspot')).toEqual([]);
     expect(await services.alarms.get(hot!.id)).toMatchObject({ status: 'cleared', clearedBy: 'system:rules' });
+  });
+
+  it('hotspot checks wait out the coalescing window, and flush runs them at once', async () => {
+    const slow = createServices({ database, logger: testLogger(), clock: () => now, config: { aggregates: { h3Resolution: 9 }, alarms: CONFIG }, hotspotDelayMs: 60_000 });
+    const inCell = (n: number) => Array.from({ length: n }, (_, i) => makeEvent({ ...P, lon: P.lon + i * 0.00001, ts: new Date(T0 - i * 3_600_000).toISOString() }));
+    await slow.ingest.ingest('veh-1', batchPayload('veh-1', inCell(4)), 'mqtt');
+    await slow.ingest.ingest('veh-2', batchPayload('veh-2', inCell(2)), 'mqtt');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await open_('hotspot')).toEqual([]); // queued, inside the 60 s window
+    await slow.alarmRules.flush(); // within the test's timeout, far inside the window
+    expect(await open_('hotspot')).toMatchObject([{ source: cellOf(P.lat, P.lon, 9), details: { events: 6, devices: 2 } }]);
   });
 
   it('device offline: the last will raises at once, the device coming back clears', async () => {

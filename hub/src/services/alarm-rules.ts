@@ -58,6 +58,9 @@ export class AlarmRules implements IngestRules {
   private readonly hotspotDelayMs: number;
   private readonly pendingCells = new Set<string>();
   private worker: Promise<void> | null = null;
+  private flushing = false;
+  /** Ends the current coalescing window early (flush). */
+  private wake: (() => void) | null = null;
 
   constructor(deps: AlarmRulesDeps) {
     this.db = deps.db;
@@ -97,9 +100,20 @@ export class AlarmRules implements IngestRules {
     if (this.pendingCells.size) this.kick();
   }
 
-  /** Resolves when the queued hotspot checks are done (tests, shutdown). */
+  /** Resolves when the queued hotspot checks are done (tests). */
   async idle(): Promise<void> {
     while (this.worker) await this.worker;
+  }
+
+  /** Runs the queued hotspot checks now, without waiting out the coalescing window, and resolves when they are done (shutdown, benchmarks). */
+  async flush(): Promise<void> {
+    this.flushing = true;
+    this.wake?.();
+    try {
+      await this.idle();
+    } finally {
+      this.flushing = false;
+    }
   }
 
   /** Every rule for every device and cell: what the timer runs. Idempotent. */
@@ -171,17 +185,34 @@ export class AlarmRules implements IngestRules {
     if (cells?.length === 0) return [];
     const { minEvents, minDevices, days } = this.config.hotspot;
     const firstHour = new Date((Math.floor(this.clock().getTime() / HOUR_MS) - (days * 24 - 1)) * HOUR_MS).toISOString();
-    const rows = await execRows<{ cell: string; events: number; devices: number }>(
-      this.db,
-      sql`select cell, sum(events)::int as events, count(distinct device_id)::int as devices
-          from agg_hourly_cell
-          where resolution = ${this.resolution} and hour >= ${firstHour}::timestamptz
-            ${cells ? sql`and cell in (select json_array_elements_text(${JSON.stringify(cells)}::json))` : sql``}
-            ${newOnly ? sql`and not exists (select 1 from alarms a where a.type = 'hotspot' and a.source = agg_hourly_cell.cell and a.status <> 'cleared')` : sql``}
-          group by cell
-          having sum(events) >= ${minEvents} and count(distinct device_id) >= ${minDevices}
-          order by cell`,
-    );
+    const window = sql`h.resolution = ${this.resolution} and h.hour >= ${firstHour}::timestamptz`;
+    // Given cells (after an ingest): one primary-key range per cell, whatever the planner thinks of the
+    // table (a young or fast-growing agg_hourly_cell has stale statistics, and a plan that scans it whole
+    // per check was most of the rules' cost), and cells with an open hotspot skipped before reading.
+    const rows = cells
+      ? await execRows<{ cell: string; events: number; devices: number }>(
+          this.db,
+          sql`select c.cell, s.events, s.devices
+              from (
+                select distinct j.cell from json_array_elements_text(${JSON.stringify(cells)}::json) as j(cell)
+                ${newOnly ? sql`where not exists (select 1 from alarms a where a.type = 'hotspot' and a.source = j.cell and a.status <> 'cleared')` : sql``}
+              ) c
+              cross join lateral (
+                select sum(h.events)::int as events, count(distinct h.device_id)::int as devices
+                from agg_hourly_cell h where h.cell = c.cell and ${window}
+              ) s
+              where s.events >= ${minEvents} and s.devices >= ${minDevices}
+              order by c.cell`,
+        )
+      : await execRows<{ cell: string; events: number; devices: number }>(
+          this.db,
+          sql`select h.cell, sum(h.events)::int as events, count(distinct h.device_id)::int as devices
+              from agg_hourly_cell h
+              where ${window}
+              group by h.cell
+              having sum(h.events) >= ${minEvents} and count(distinct h.device_id) >= ${minDevices}
+              order by h.cell`,
+        );
     return rows.map((r) => ({ cell: r.cell, events: Number(r.events), devices: Number(r.devices) }));
   }
 
@@ -216,7 +247,7 @@ export class AlarmRules implements IngestRules {
   /** Coalesces: cells touched by the batches of one delay are checked together, each once. */
   private async drainCells(): Promise<void> {
     while (this.pendingCells.size) {
-      if (this.hotspotDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.hotspotDelayMs));
+      if (this.hotspotDelayMs > 0 && !this.flushing) await this.window(this.hotspotDelayMs);
       const cells = [...this.pendingCells];
       this.pendingCells.clear();
       try {
@@ -226,6 +257,18 @@ export class AlarmRules implements IngestRules {
         this.logger.warn({ err, cells: cells.length }, 'hotspot check after ingest failed; the timer will catch up');
       }
     }
+  }
+
+  private window(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.wake = end;
+    });
   }
 }
 

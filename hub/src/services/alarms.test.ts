@@ -241,24 +241,46 @@ describe.each(testDatabases())('AlarmService on $name', ({ name, open }) => {
     expect((await alarms.list({ status: 'cleared' })).total).toBe(1501);
   });
 
+  it.runIf(name === 'postgres')('a re-fire is a HOT update: no alarm index is written', async () => {
+    await alarms.raise(offline());
+    const updates = async () => {
+      await database.db.execute(sql`select pg_stat_force_next_flush()`);
+      const [row] = await execRows<{ upd: string; hot: string }>(database.db, sql`select n_tup_upd::text as upd, n_tup_hot_upd::text as hot from pg_stat_user_tables where relname = 'alarms'`);
+      return { upd: Number(row!.upd), hot: Number(row!.hot) };
+    };
+    const before = await updates();
+    for (let i = 0; i < 20; i++) {
+      tick();
+      expect((await alarms.raise(offline({ details: { sighting: i } }))).outcome).toBe('refired');
+    }
+    const after = await updates();
+    expect(after.upd - before.upd).toBe(20);
+    expect(after.hot - before.hot).toBe(20);
+  });
+
   it.runIf(name === 'postgres')('concurrent writers of one (type, source) in separate transactions still leave one latest', async () => {
-    // They meet on the row that was latest (each unmarks it), so one waits for the other and then sees its row.
+    // Each takes the key's advisory lock before looking, so the next one waits for the commit and then sees
+    // its row: with a latest row there before (veh-9) and for a key's very first rows (veh-10), several rounds.
     await database.db.execute(sql`insert into alarms (type, source, severity, status, message, created_at) values ('device_offline', 'veh-9', 'minor', 'cleared', 'first', now() - interval '1 hour')`);
     const pool = new pg.Pool({ connectionString: database.url!, max: 8 });
     try {
-      await Promise.all(
-        Array.from({ length: 8 }, async (_, i) => {
-          const client = await pool.connect();
-          try {
-            await client.query('begin');
-            await client.query(`insert into alarms (type, source, severity, status, message, created_at) values ('device_offline', 'veh-9', 'minor', 'cleared', 'c', now() + $1 * interval '1 second')`, [i % 3 === 0 ? -i : i]);
-            await client.query('select pg_sleep(0.02)');
-            await client.query('commit');
-          } finally {
-            client.release();
-          }
-        }),
-      );
+      for (let round = 0; round < 3; round++) {
+        for (const source of ['veh-9', `veh-1${round}`]) {
+          await Promise.all(
+            Array.from({ length: 8 }, async (_, i) => {
+              const client = await pool.connect();
+              try {
+                await client.query('begin');
+                await client.query(`insert into alarms (type, source, severity, status, message, created_at) values ('device_offline', $2, 'minor', 'cleared', 'c', now() + $1 * interval '1 second')`, [i % 3 === 0 ? -i : i, source]);
+                await client.query('select pg_sleep(0.02)');
+                await client.query('commit');
+              } finally {
+                client.release();
+              }
+            }),
+          );
+        }
+      }
     } finally {
       await pool.end();
     }

@@ -182,15 +182,16 @@ export function ingestGroupStatement(p: {
 /**
  * severeAlarmsCte for several batches (the rows of each carry its batch index `b` and device): one
  * alarm row per source, as ON CONFLICT DO UPDATE needs — counting the inserted events of every batch
- * for that source, with the content (message, details, device) of the last of those batches, as if
- * the batches had been ingested one after the other.
+ * for that source, with the content (message, details) of the last of those batches and, should it
+ * open the alarm, the device of the first — as if the batches had been ingested one after the other.
  */
 function severeGroupCte(rows: Array<SevereAlarmRow & { b: number; device_id: string }>, now: string): SQL {
   return sql`insert into alarms as a (type, source, device_id, severity, status, message, details, created_at, updated_at, last_seen_at, count)
       select 'severe_damage', x.source, x.device_id, x.severity, 'active_unack', x.message, x.details,
              ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz, x.n
       from (
-        select distinct on (s.source) s.source, s.device_id, s.severity, s.message, s.details,
+        select distinct on (s.source) s.source, s.severity, s.message, s.details,
+               first_value(s.device_id) over (partition by s.source order by s.b) as device_id,
                (sum(count(*)) over (partition by s.source))::bigint as n
         from json_to_recordset(${JSON.stringify(rows)}::json) as s(b int, device_id text, source text, severity text, message text, details jsonb, event_ids jsonb)
         cross join lateral jsonb_array_elements_text(s.event_ids) as e(event_id)
