@@ -8,6 +8,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { OFFLINE_STATUS, deviceTopic, newBatchId, type Status } from '@roadwatch/shared';
 import { buildBatchPayload } from '../../agent/src/uplink/batch.js';
 import { parseAck } from '../../agent/src/uplink/ack.js';
+import { ackOverdue } from '../../agent/src/uplink/in-flight.js';
 import { RoadEventSource } from './events.js';
 import type { FleetStats } from './stats.js';
 
@@ -21,8 +22,10 @@ export interface VehicleOptions {
   batchEvents: number;
   /** Batches awaiting their ack at most (the agent's uplink.maxInFlight, 4). */
   maxInFlight: number;
-  /** Resend every unacked batch when the oldest waited this long (the agent's uplink.ackTimeoutMs, 30 s). */
+  /** Resend every unacked batch when no ack came for this long (the agent's uplink.ackTimeoutMs, 30 s; see ackOverdue)… */
   ackTimeoutMs: number;
+  /** …or the oldest waited this long although acks came (the agent's uplink.ackMaxWaitMs, default 240 s). */
+  ackMaxWaitMs?: number;
   /** 0: a status on connect only. */
   statusIntervalMs: number;
   /** Timestamp (epoch ms) of the next event generated. */
@@ -70,6 +73,8 @@ export class SimVehicle {
   private statusTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastAckAt: string | null = null;
+  /** performance.now() of the last ack that settled a batch: progress, for the ack timeout. */
+  private lastAckMono: number | null = null;
   private firstOnline: (() => void) | null = null;
   private droppedOnPurpose = false;
   private connectStarted = 0;
@@ -131,7 +136,7 @@ export class SimVehicle {
     if (!this.online || this.pending.size === 0) return;
     let oldest = Infinity;
     for (const b of this.pending.values()) oldest = Math.min(oldest, b.lastPublishedAt);
-    if (now - oldest < this.o.ackTimeoutMs) return;
+    if (!ackOverdue({ now, oldestSentAt: oldest, lastAckAt: this.lastAckMono, timeoutMs: this.o.ackTimeoutMs, maxWaitMs: this.o.ackMaxWaitMs ?? 240_000 })) return;
     this.o.stats.ackTimeouts += 1;
     this.resendPending();
   }
@@ -311,6 +316,7 @@ export class SimVehicle {
       return;
     }
     const now = performance.now();
+    this.lastAckMono = now;
     this.pending.delete(key);
     this.settled += batch.events;
     this.lastAckAt = new Date().toISOString();

@@ -78,7 +78,10 @@ export const AgentConfigSchema = z.strictObject({
       batchMaxEvents: z.number().int().min(1).max(10_000).default(500),
       batchMaxBytes: z.number().int().min(4096).max(MAX_PAYLOAD_BYTES).default(256 * 1024),
       maxInFlight: z.number().int().min(1).max(64).default(4),
+      /** Resend when no ack at all came for this long while batches are out (see ackOverdue). */
       ackTimeoutMs: z.number().int().min(1000).default(30_000),
+      /** …and when the oldest batch waited this long although acks for later ones came (at least ackTimeoutMs). */
+      ackMaxWaitMs: z.number().int().min(1000).default(240_000),
       statusIntervalMs: z.number().int().min(1000).default(30_000),
       keepaliveS: z.number().int().min(5).max(3600).default(30),
       backoffMinMs: z.number().int().min(10).default(500),

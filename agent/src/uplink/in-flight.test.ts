@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightTracker, type InFlightBatch } from './in-flight.js';
+import { InFlightTracker, ackOverdue, type InFlightBatch } from './in-flight.js';
 
 const batch = (id: string, fromSeq: number, toSeq: number, sentAt = 0): InFlightBatch => ({ batchId: id, fromSeq, toSeq, events: toSeq - fromSeq + 1, sentAt });
 
@@ -34,5 +34,32 @@ describe('InFlightTracker', () => {
     expect(t.retiredSize).toBe(2);
     expect(t.take('a')).toBeUndefined();
     expect(t.take('c')?.retired).toBe(true);
+  });
+});
+
+describe('ackOverdue', () => {
+  const o = { timeoutMs: 30_000, maxWaitMs: 240_000 };
+  it('without any ack: overdue once the oldest batch waited timeoutMs', () => {
+    expect(ackOverdue({ ...o, now: 29_999, oldestSentAt: 0, lastAckAt: null })).toBe(false);
+    expect(ackOverdue({ ...o, now: 30_000, oldestSentAt: 0, lastAckAt: null })).toBe(true);
+  });
+
+  it('acks for later batches hold the resend: a hub that is behind, not gone', () => {
+    expect(ackOverdue({ ...o, now: 100_000, oldestSentAt: 0, lastAckAt: 80_000 })).toBe(false);
+    expect(ackOverdue({ ...o, now: 110_000, oldestSentAt: 0, lastAckAt: 80_000 })).toBe(true); // 30 s without progress
+  });
+
+  it('but never past maxWaitMs for the oldest batch (one batch lost while later ones get through)', () => {
+    expect(ackOverdue({ ...o, now: 239_999, oldestSentAt: 0, lastAckAt: 239_000 })).toBe(false);
+    expect(ackOverdue({ ...o, now: 240_000, oldestSentAt: 0, lastAckAt: 239_999 })).toBe(true);
+  });
+
+  it('an ack from before the oldest batch was sent is no progress for it', () => {
+    expect(ackOverdue({ ...o, now: 49_999, oldestSentAt: 20_000, lastAckAt: 10_000 })).toBe(false); // 29.999 s since the send, not 39.999 since the ack
+    expect(ackOverdue({ ...o, now: 50_000, oldestSentAt: 20_000, lastAckAt: 10_000 })).toBe(true);
+  });
+
+  it('maxWaitMs below timeoutMs does not shorten the timeout', () => {
+    expect(ackOverdue({ now: 20_000, oldestSentAt: 0, lastAckAt: 19_000, timeoutMs: 30_000, maxWaitMs: 10_000 })).toBe(false);
   });
 });

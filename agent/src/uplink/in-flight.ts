@@ -65,3 +65,16 @@ export class InFlightTracker {
     return this.retired.size;
   }
 }
+
+/**
+ * Whether the outstanding batches have waited too long for an ack, so that their rows are sent again.
+ * A hub that acks other batches of this vehicle is alive and only behind — at a shift change the broker
+ * queues minutes of batches — and resending then only adds duplicates to that queue. So the wait runs
+ * from the later of the oldest batch's send and the last ack: `timeoutMs` without any progress; and
+ * never longer than `maxWaitMs` for the oldest batch, which catches one batch lost while later ones get
+ * through (a hub replica killed with it in hand). All times monotonic.
+ */
+export function ackOverdue(p: { now: number; oldestSentAt: number; lastAckAt: number | null; timeoutMs: number; maxWaitMs: number }): boolean {
+  const progressAt = Math.max(p.oldestSentAt, p.lastAckAt ?? -Infinity);
+  return p.now - progressAt >= p.timeoutMs || p.now - p.oldestSentAt >= Math.max(p.maxWaitMs, p.timeoutMs);
+}

@@ -105,6 +105,17 @@ describe('MqttUplink against a real MQTT broker', () => {
     expect(hub.storedCount).toBe(100);
   });
 
+  it('a batch lost while later ones are acked is sent again, and stored once', async () => {
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 20, maxInFlight: 3, ackTimeoutMs: 1_000, ackMaxWaitMs: 1_000 } });
+    hub.loseNext = 1;
+    outbox.append(sampleEvents(200));
+    await uplink.start();
+    await waitFor('outbox drained', () => outbox.stats().depth === 0, 10_000);
+    expect(uplink.snapshot().ackTimeouts).toBeGreaterThanOrEqual(1);
+    expect(hub.storedCount).toBe(200);
+    expect([...hub.stored.values()].sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
   it('keeps every batch within batchMaxBytes', async () => {
     const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 500, batchMaxBytes: 4_096 } });
     outbox.append(sampleEvents(300).map((e, i) => ({ ...e, model: `m${i}-${'x'.repeat(120)}` })));

@@ -9,7 +9,7 @@ import { parseAck } from './ack.js';
 import { assembleBatch, envelopeOverheadBytes, rowByteBudget } from './batch.js';
 import { withTimeout } from './client-helpers.js';
 import { buildConnectOptions } from './connect-options.js';
-import { InFlightTracker } from './in-flight.js';
+import { InFlightTracker, ackOverdue } from './in-flight.js';
 import { MqttLink, type MqttConnect } from './link.js';
 import { registerUplinkMetrics, zeroCounters, type CounterSink, type UplinkCounters, type UplinkState } from './metrics.js';
 import { buildOnlineStatus, type SensorReport } from './status.js';
@@ -95,6 +95,8 @@ export class MqttUplink {
   private stopping = false;
   private cursor = 0;
   private lastAckAt: number | null = null;
+  /** Monotonic ms of the last ack for a known batch: progress, for the ack timeout. */
+  private lastAckMono: number | null = null;
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
@@ -303,11 +305,12 @@ export class MqttUplink {
     if (!this.link?.ready || this.stopping) return;
     const now = this.mono();
     const oldest = this.inFlight.oldest();
-    if (oldest && now - oldest.sentAt >= this.config.uplink.ackTimeoutMs) {
+    const { ackTimeoutMs: timeoutMs, ackMaxWaitMs: maxWaitMs } = this.config.uplink;
+    if (oldest && ackOverdue({ now, oldestSentAt: oldest.sentAt, lastAckAt: this.lastAckMono, timeoutMs, maxWaitMs })) {
       this.count('ackTimeouts');
       this.log.warn(
-        { batchId: oldest.batchId, waitedMs: now - oldest.sentAt, inFlight: this.inFlight.size },
-        'no ack from the hub within uplink.ackTimeoutMs — resending unsettled events (the hub drops duplicates)',
+        { batchId: oldest.batchId, waitedMs: now - oldest.sentAt, sinceLastAckMs: this.lastAckMono === null ? null : now - this.lastAckMono, inFlight: this.inFlight.size },
+        'no ack from the hub within uplink.ackTimeoutMs (or for the oldest batch within uplink.ackMaxWaitMs) — resending unsettled events (the hub drops duplicates)',
       );
       this.resendFromStart('ack timeout');
       this.releaseDrainWaiters();
@@ -336,6 +339,7 @@ export class MqttUplink {
       return;
     }
     const { batch, retired } = found;
+    this.lastAckMono = this.mono();
     const now = this.clock();
     try {
       const removed = this.outbox.settle(batch.fromSeq, batch.toSeq, now);

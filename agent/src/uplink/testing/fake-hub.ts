@@ -29,6 +29,8 @@ export class FakeHub {
   mode: AckMode = 'ack';
   /** With mode 'hold', acks are released automatically once this many are outstanding. */
   releaseAt = Number.POSITIVE_INFINITY;
+  /** Batches to lose (neither stored nor acked, as by a hub replica killed with them in hand) before the mode applies. */
+  loseNext = 0;
   private held: Array<() => void> = [];
   private sockets = new Set<Socket>();
 
@@ -135,7 +137,8 @@ export class FakeHub {
       const ack: Ack = { v: PROTOCOL_VERSION, batchId: batch.batchId, stored, duplicates, rejected: [] };
       void this.publishRawAck(parsed.deviceId, JSON.stringify(ack));
     };
-    if (this.mode === 'never') {
+    if (this.mode === 'never' || this.loseNext > 0) {
+      if (this.mode !== 'never') this.loseNext -= 1;
       this.outstanding -= 1;
       return;
     }
