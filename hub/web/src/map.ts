@@ -81,7 +81,7 @@ export class DashboardMap {
         const n = cluster.getChildCount();
         return L.divIcon({
           className: `rw-cluster ${n >= 100 ? 'rw-cluster-large' : n >= 10 ? 'rw-cluster-medium' : 'rw-cluster-small'}`,
-          html: `<span class="rw-cluster-count" aria-hidden="true">${n}</span><span class="visually-hidden">Group of ${n} detections: press Enter to zoom in</span>`,
+          html: `<span class="rw-cluster-count" aria-hidden="true">${n}</span><span class="visually-hidden">Group of ${n} detections: press Enter to zoom in, or to spread them out where they overlap</span>`,
           iconSize: [44, 44],
         });
       },
