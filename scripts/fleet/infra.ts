@@ -89,6 +89,15 @@ export async function startFleetHub(o: FleetHubOptions): Promise<FleetHub> {
         ...o.hubEnv,
       };
       const proc = spawnNode(HUB_BIN, ['serve'], env, `hub-${i + 1}`);
+      // The hubs' warnings and errors as they happen (the first 100 of each hub), with the time into the run.
+      let shown = 0;
+      const t0 = performance.now();
+      proc.onLine = (line) => {
+        if (typeof line.level !== 'number' || line.level < 40 || shown >= 100) return;
+        const { level, time, pid, hostname, msg, ...rest } = line;
+        void time, pid, hostname;
+        log(`  [hub ${i + 1} ${level >= 50 ? 'error' : 'warn'} at ${((performance.now() - t0) / 1000).toFixed(0)} s] ${msg} ${JSON.stringify(rest).slice(0, 300)}${++shown === 100 ? ' (further warnings of this hub not shown)' : ''}`);
+      };
       void proc.exited.then((code) => {
         if (!stopping) log(`hub ${i + 1} exited unexpectedly (code ${code}):\n${proc.tail(15)}`);
       });

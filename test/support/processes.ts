@@ -12,6 +12,8 @@ export class ManagedProcess {
   readonly lines: LogLine[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
+  /** Called with every log line as it arrives (a harness printing warnings live). */
+  onLine: ((line: LogLine) => void) | null = null;
   private waiters: Array<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
   private buffer = '';
 
@@ -67,6 +69,7 @@ export class ManagedProcess {
         line = { msg: text, raw: true };
       }
       this.lines.push(line);
+      this.onLine?.(line);
       if (this.lines.length > 5000) this.lines.splice(0, 1000);
       for (const waiter of [...this.waiters]) {
         if (waiter.match(line)) {

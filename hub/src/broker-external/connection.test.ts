@@ -42,7 +42,7 @@ describe('scale-out configuration', () => {
 describe('externalConnection', () => {
   const base = HubConfigSchema.parse({ mqtt: { url: 'mqtt://roadwatch-hub:pw@broker:1884', ingestConcurrency: 6, sessionExpiryS: 120 } }).mqtt;
 
-  it('MQTT 5 persistent session with a stable client id, bounded in-flight window and packet size, shared subscriptions', () => {
+  it('MQTT 5 persistent session with a stable client id, bounded in-flight window and packet size, shared subscriptions, and a second connection for the acks', () => {
     const conn = externalConnection({ ...base, username: 'roadwatch-hub', password: 'pw' }, { hostname: () => 'hub-7c9f.example' });
     expect(conn.clientId).toBe('roadwatch-hub-hub-7c9f.example');
     expect(conn.subscriptions).toEqual(['$share/roadwatch-hub/roadwatch/v1/devices/+/events', '$share/roadwatch-hub/roadwatch/v1/devices/+/status']);
@@ -56,6 +56,9 @@ describe('externalConnection', () => {
       reconnectOnConnackError: true,
       properties: { sessionExpiryInterval: 120, receiveMaximum: 6, maximumPacketSize: base.maxPayloadBytes + 4096 },
     });
+    // The acks' own connection: same login and session lifetime, its own client id, no in-flight window to bound.
+    expect(conn.ackOptions).toMatchObject({ protocolVersion: 5, clean: false, clientId: 'roadwatch-hub-hub-7c9f.example-acks', username: 'roadwatch-hub', password: 'pw' });
+    expect(conn.ackOptions.properties).toEqual({ sessionExpiryInterval: 120 });
     expect(conn.safeUrl).toBe('mqtt://roadwatch-hub:***@broker:1884');
     expect(externalConnection({ ...base, clientId: 'replica-2', shareGroup: 'g1' }).subscriptions[0]).toBe('$share/g1/roadwatch/v1/devices/+/events');
     expect(externalConnection({ ...base, clientId: 'replica-2' }).clientId).toBe('replica-2');

@@ -24,6 +24,8 @@ export interface ExternalConnection {
   /** `$share/<group>/roadwatch/v1/devices/+/events` and `…/status`. */
   subscriptions: string[];
   options: IClientOptions;
+  /** The second connection, which only publishes the acks: `<clientId>-acks`, no subscriptions. */
+  ackOptions: IClientOptions;
 }
 
 /**
@@ -36,6 +38,11 @@ export interface ExternalConnection {
  *   messages on the way to this replica, so what waits for an ingest slot stays bounded.
  * - `maximumPacketSize`: the broker never forwards a payload larger than mqtt.maxPayloadBytes.
  * - Subscriptions are made (and their SUBACK checked) on every connect, not replayed by mqtt.js.
+ * - Acks go out on a second connection (`ackOptions`). mqtt.js handles a connection's incoming packets
+ *   one at a time, and a PUBLISH waiting for an ingest slot holds up everything behind it — the
+ *   broker's PUBACKs for the hub's own acks too. Under a shift-change herd that left acks unconfirmed
+ *   (the broker lets a client have only 20 unconfirmed QoS 1 publishes), then unsent: vehicles saw no
+ *   acks for minutes and resent everything. The ack connection reads nothing but PUBACKs.
  */
 export function externalConnection(
   config: ExternalMqttConfig,
@@ -64,7 +71,8 @@ export function externalConnection(
   if (config.caFile) options.ca = readCa(config.caFile, env.readFile ?? readFileSync);
   if (config.url.startsWith('mqtts://')) options.rejectUnauthorized = true;
   const subscriptions = (['events', 'status'] as const).map((channel) => `$share/${config.shareGroup}/${allDevicesTopic(channel)}`);
-  return { url: config.url, safeUrl: redactMqttUrl(config.url), clientId, subscriptions, options };
+  const ackOptions: IClientOptions = { ...options, clientId: `${clientId}-acks`, properties: { sessionExpiryInterval: config.sessionExpiryS } };
+  return { url: config.url, safeUrl: redactMqttUrl(config.url), clientId, subscriptions, options, ackOptions };
 }
 
 /** `roadwatch-hub-<hostname>`, reduced to the characters every broker accepts in a client id. */

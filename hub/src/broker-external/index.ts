@@ -30,6 +30,8 @@ export interface ExternalBrokerOptions {
   connect?: (url: string, options: IClientOptions) => MqttClient;
   /** How long start() waits for the first connection (default 10 s). */
   startWaitMs?: number;
+  /** How long an ack may wait for the broker's PUBACK before it is logged (default 10 s). */
+  ackConfirmTimeoutMs?: number;
 }
 
 type StartOutcome = { kind: 'ready' } | { kind: 'refused'; error: UserError } | { kind: 'waiting' };
@@ -58,6 +60,9 @@ export class ExternalBroker implements DeviceTransport {
   readonly #connects: Counter;
   #conn: ExternalConnection | null = null;
   #client: MqttClient | null = null;
+  /** Publishes the acks, and reads nothing but their PUBACKs (see externalConnection). */
+  #acker: MqttClient | null = null;
+  #subscribed = false;
   #ready = false;
   #closing = false;
   /** Incremented on every CONNACK: a SUBACK from an older connection is ignored. */
@@ -90,7 +95,7 @@ export class ExternalBroker implements DeviceTransport {
       new Counter({ name: 'roadwatch_hub_mqtt_broker_connects_total', help: 'Scale-out mode: connections made to the external MQTT broker (reconnects included)', registers });
   }
 
-  /** Connected to the external broker with both shared subscriptions granted. */
+  /** Connected to the external broker with both shared subscriptions granted, and the acks' connection up. */
   get ready(): boolean {
     return this.#ready;
   }
@@ -121,7 +126,13 @@ export class ExternalBroker implements DeviceTransport {
     if (this.#options.config.mqtt.tlsCertFile) {
       this.#log.warn('mqtt.tlsCertFile/tlsKeyFile (ROADWATCH_HUB_TLS_CERT/KEY) are ignored with mqtt.url: the external broker terminates TLS for vehicles');
     }
-    const client = (this.#options.connect ?? mqtt.connect)(conn.url, conn.options);
+    const connect = this.#options.connect ?? mqtt.connect;
+    const acker = connect(conn.url, conn.ackOptions);
+    this.#acker = acker;
+    acker.on('connect', () => this.#updateReady());
+    acker.on('close', () => this.#updateReady());
+    acker.on('error', (error) => this.#onError(error));
+    const client = connect(conn.url, conn.options);
     this.#client = client;
     // Installed before the first packet is read (mqtt.js reads on a later tick).
     client.handleMessage = (packet, callback) => this.#onPacket(packet, callback);
@@ -149,7 +160,7 @@ export class ExternalBroker implements DeviceTransport {
   async stop(): Promise<void> {
     if (!this.#client || this.#closing) return;
     this.#closing = true;
-    this.#setReady(false);
+    this.#setSubscribed(false);
     await this.#inbox.drain();
     await this.#end(false);
     this.#log.info('mqtt stopped');
@@ -159,16 +170,12 @@ export class ExternalBroker implements DeviceTransport {
     const client = this.#client;
     if (!client) return;
     this.#closing = true;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), END_TIMEOUT_MS)));
-    const ended = client.endAsync(force).then(
-      () => false,
-      () => false,
-    );
-    if (await Promise.race([ended, timedOut])) await client.endAsync(true).catch(() => undefined);
-    clearTimeout(timer);
+    // The consumer first (no more batches), then the acks' connection (stop() has let them be confirmed).
+    await endWithin(client, force);
+    if (this.#acker) await endWithin(this.#acker, force);
     this.#client = null;
-    this.#setReady(false);
+    this.#acker = null;
+    this.#setSubscribed(false);
   }
 
   // ---- incoming --------------------------------------------------------------------------------
@@ -191,10 +198,11 @@ export class ExternalBroker implements DeviceTransport {
   }
 
   #publishAck(deviceId: string, ack: Ack): Promise<void> {
-    const client = this.#client;
+    const client = this.#acker;
     if (!client) return Promise.reject(new Error('not connected to the external MQTT broker'));
+    const timeoutMs = this.#options.ackConfirmTimeoutMs ?? ACK_CONFIRM_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the broker did not confirm the ack within ${ACK_CONFIRM_TIMEOUT_MS} ms (mqtt.js sends it again after a reconnect)`)), ACK_CONFIRM_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error(`the broker did not confirm the ack within ${timeoutMs} ms (mqtt.js sends it again after a reconnect)`)), timeoutMs);
       client.publish(deviceTopic(deviceId, 'acks'), JSON.stringify(ack), { qos: 1, retain: false }, (error) => {
         clearTimeout(timer);
         if (error) reject(error);
@@ -233,14 +241,13 @@ export class ExternalBroker implements DeviceTransport {
       return;
     }
     this.#problem = null;
-    this.#setReady(true);
     this.#log.info({ url: conn.safeUrl, clientId: conn.clientId, sessionPresent: connack.sessionPresent ?? false }, 'connected to the external MQTT broker and subscribed');
-    this.#onStartOutcome?.({ kind: 'ready' });
+    this.#setSubscribed(true);
   }
 
   #onClose(): void {
-    const wasReady = this.#ready;
-    this.#setReady(false);
+    const wasReady = this.#subscribed;
+    this.#setSubscribed(false);
     if (this.#closing) return;
     const lived = Date.now() - this.#connectedAt;
     if (wasReady) {
@@ -290,10 +297,30 @@ export class ExternalBroker implements DeviceTransport {
     this.#log[level]({ url: this.#conn?.safeUrl }, problem);
   }
 
-  #setReady(ready: boolean): void {
+  #setSubscribed(subscribed: boolean): void {
+    this.#subscribed = subscribed;
+    this.#updateReady();
+  }
+
+  /** Ready = subscribed on the consumer connection and the acks' connection up. */
+  #updateReady(): void {
+    const ready = this.#subscribed && !this.#closing && (this.#acker?.connected ?? false);
     this.#ready = ready;
     this.#connected.set(ready ? 1 : 0);
+    if (ready) this.#onStartOutcome?.({ kind: 'ready' });
   }
+}
+
+/** Ends a client cleanly, or drops it when that takes longer than END_TIMEOUT_MS. */
+async function endWithin(client: MqttClient, force: boolean): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), END_TIMEOUT_MS)));
+  const ended = client.endAsync(force).then(
+    () => false,
+    () => false,
+  );
+  if (await Promise.race([ended, timedOut])) await client.endAsync(true).catch(() => undefined);
+  clearTimeout(timer);
 }
 
 function reasonText(code: number): string {

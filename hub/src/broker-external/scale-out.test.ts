@@ -113,6 +113,11 @@ describe.skipIf(!MOSQUITTO)(`scale-out: hub replicas on Mosquitto (${DATABASE?.n
     running.add(replica);
     return replica;
   };
+  /** Ends a replica's session on the broker now (a clean start discards it) instead of waiting for its expiry. */
+  const forgetSession = async (clientId: string) => {
+    const c = await mqtt.connectAsync(broker.hubUrl, { clientId, username: HUB_USER, password: hubPassword, protocolVersion: 5, clean: true, reconnectPeriod: 0 });
+    await c.endAsync();
+  };
   const acked = (r: Replica) => r.metric('roadwatch_hub_mqtt_batches_total', { result: 'acked' });
 
   beforeAll(async () => {
@@ -144,13 +149,17 @@ describe.skipIf(!MOSQUITTO)(`scale-out: hub replicas on Mosquitto (${DATABASE?.n
         return new Promise(() => undefined);
       },
     };
-    let crashClient: MqttClient | undefined;
+    const crashClients: MqttClient[] = [];
     const crash = new ExternalBroker({
       config: { mqtt: HubConfigSchema.parse({ mqtt: { url: broker.hubUrl, username: HUB_USER, password: hubPassword, clientId: 'hub-crash', sessionExpiryS: 1 } }).mqtt },
       services: { ingest: stuck, status: { record: async () => true } },
       logger,
       registry: new Registry(),
-      connect: (url, options) => (crashClient = mqtt.connect(url, options)),
+      connect: (url, options) => {
+        const client = mqtt.connect(url, options);
+        crashClients.push(client);
+        return client;
+      },
     });
     await crash.start();
     expect(crash.ready).toBe(true);
@@ -158,8 +167,8 @@ describe.skipIf(!MOSQUITTO)(`scale-out: hub replicas on Mosquitto (${DATABASE?.n
     const events = makeEvents(4);
     const first = await v.publishBatch(events);
     await eventually(() => taken === 1, 'the crashing replica took the batch');
-    crashClient!.end(true); // the process dies: no DISCONNECT, its session expires after 1 s
-    await sleep(2_500);
+    for (const client of crashClients) client.end(true); // the process dies: no DISCONNECT
+    await forgetSession('hub-crash'); // … and its session expires (Mosquitto checks expiry about once a second: not waited for)
 
     const survivor = await startReplica('survivor', { sessionExpiryS: 1 });
     await sleep(300);
@@ -169,8 +178,48 @@ describe.skipIf(!MOSQUITTO)(`scale-out: hub replicas on Mosquitto (${DATABASE?.n
     expect(v.acksFor(resent.batchId)[0]!.ack.stored).toHaveLength(4);
     for (const e of events) expect(await storedTimes(e.eventId)).toBe(1);
     await survivor.stop();
-    await sleep(1_500); // let its short session expire so it takes no share of later tests' batches
+    await forgetSession('hub-survivor'); // it takes no share of later tests' batches
   }, 60_000);
+
+  it('acks are confirmed while the batches behind them wait for an ingest slot (they have their own connection)', async () => {
+    // Two slots: the first batch finishes after 300 ms, every later one never does, so the replica's consumer
+    // connection stalls on a PUBLISH waiting for a slot. The broker's PUBACK for the first ack arrives behind
+    // that PUBLISH: read on the same connection it would never be seen (the shift-change herd stall).
+    const { logger, lines } = memoryLogger();
+    let taken = 0;
+    const slow: BatchIngest = {
+      ingest: (_deviceId, payload) => {
+        taken++;
+        if (taken > 1) return new Promise(() => undefined);
+        const { batchId } = JSON.parse(String(payload)) as { batchId: string };
+        return sleep(300).then(() => ({ ack: { v: 1, batchId, stored: [], duplicates: 0, rejected: [] }, stored: 0, duplicates: 0, rejected: 0 }));
+      },
+    };
+    const clientsOfReplica: MqttClient[] = [];
+    const replica = new ExternalBroker({
+      config: { mqtt: HubConfigSchema.parse({ mqtt: { url: broker.hubUrl, username: HUB_USER, password: hubPassword, clientId: 'hub-hol', sessionExpiryS: 1, ingestConcurrency: 2 } }).mqtt },
+      services: { ingest: slow, status: { record: async () => true } },
+      logger,
+      registry: new Registry(),
+      ackConfirmTimeoutMs: 1_500,
+      connect: (url, options) => {
+        const client = mqtt.connect(url, options);
+        clientsOfReplica.push(client);
+        return client;
+      },
+    });
+    await replica.start();
+    expect(clientsOfReplica.map((c) => c.options.clientId)).toEqual(['hub-hol-acks', 'hub-hol']);
+    const v = await vehicle('veh-3');
+    const first = await v.publishBatch();
+    for (let i = 0; i < 4; i++) await v.publishBatch();
+    await eventually(() => v.acksFor(first.batchId).length === 1, 'the first ack reaches the vehicle');
+    await eventually(() => taken >= 3, 'the next batches are taken');
+    await sleep(2_500);
+    expect(lines.filter((l: LogLine) => l.msg === 'could not publish ack')).toEqual([]);
+    for (const client of clientsOfReplica) client.end(true);
+    await forgetSession('hub-hol'); // later tests' batches go to their own replicas, not to its stalled session
+  }, 30_000);
 
   it('a device provisioned while the broker runs gets in after a reload; a removed one is disconnected', async () => {
     const secret = newSecret();
