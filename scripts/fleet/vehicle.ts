@@ -75,6 +75,8 @@ export class SimVehicle {
   private lastAckAt: string | null = null;
   /** performance.now() of the last ack that settled a batch: progress, for the ack timeout. */
   private lastAckMono: number | null = null;
+  /** Resends since the last ack (the agent's backoff, see ackOverdue). */
+  private ackMisses = 0;
   private firstOnline: (() => void) | null = null;
   private droppedOnPurpose = false;
   private connectStarted = 0;
@@ -136,8 +138,9 @@ export class SimVehicle {
     if (!this.online || this.pending.size === 0) return;
     let oldest = Infinity;
     for (const b of this.pending.values()) oldest = Math.min(oldest, b.lastPublishedAt);
-    if (!ackOverdue({ now, oldestSentAt: oldest, lastAckAt: this.lastAckMono, timeoutMs: this.o.ackTimeoutMs, maxWaitMs: this.o.ackMaxWaitMs ?? 240_000 })) return;
+    if (!ackOverdue({ now, oldestSentAt: oldest, lastAckAt: this.lastAckMono, timeoutMs: this.o.ackTimeoutMs, maxWaitMs: this.o.ackMaxWaitMs ?? 240_000, missed: this.ackMisses })) return;
     this.o.stats.ackTimeouts += 1;
+    this.ackMisses++;
     this.resendPending();
   }
 
@@ -317,6 +320,7 @@ export class SimVehicle {
     }
     const now = performance.now();
     this.lastAckMono = now;
+    this.ackMisses = 0;
     this.pending.delete(key);
     this.settled += batch.events;
     this.lastAckAt = new Date().toISOString();

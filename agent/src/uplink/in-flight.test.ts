@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightTracker, ackOverdue, type InFlightBatch } from './in-flight.js';
+import { InFlightTracker, ackOverdue, ackWaitMs, type InFlightBatch } from './in-flight.js';
 
 const batch = (id: string, fromSeq: number, toSeq: number, sentAt = 0): InFlightBatch => ({ batchId: id, fromSeq, toSeq, events: toSeq - fromSeq + 1, sentAt });
 
@@ -57,6 +57,18 @@ describe('ackOverdue', () => {
   it('an ack from before the oldest batch was sent is no progress for it', () => {
     expect(ackOverdue({ ...o, now: 49_999, oldestSentAt: 20_000, lastAckAt: 10_000 })).toBe(false); // 29.999 s since the send, not 39.999 since the ack
     expect(ackOverdue({ ...o, now: 50_000, oldestSentAt: 20_000, lastAckAt: 10_000 })).toBe(true);
+  });
+
+  it('each resend without an ack in between doubles the wait, up to maxWaitMs', () => {
+    expect(ackOverdue({ ...o, now: 59_999, oldestSentAt: 0, lastAckAt: null, missed: 1 })).toBe(false);
+    expect(ackOverdue({ ...o, now: 60_000, oldestSentAt: 0, lastAckAt: null, missed: 1 })).toBe(true);
+    expect(ackOverdue({ ...o, now: 119_999, oldestSentAt: 0, lastAckAt: null, missed: 2 })).toBe(false);
+    expect(ackOverdue({ ...o, now: 239_999, oldestSentAt: 0, lastAckAt: null, missed: 9 })).toBe(false);
+    expect(ackOverdue({ ...o, now: 240_000, oldestSentAt: 0, lastAckAt: null, missed: 9 })).toBe(true); // capped
+    expect(ackWaitMs(30_000, 0, 240_000)).toBe(30_000);
+    expect(ackWaitMs(30_000, 3, 240_000)).toBe(240_000);
+    expect(ackWaitMs(30_000, 1_000, 240_000)).toBe(240_000);
+    expect(ackWaitMs(30_000, 2, 10_000)).toBe(30_000); // a cap below the timeout does not shorten it
   });
 
   it('maxWaitMs below timeoutMs does not shorten the timeout', () => {

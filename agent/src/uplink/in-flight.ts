@@ -73,8 +73,18 @@ export class InFlightTracker {
  * from the later of the oldest batch's send and the last ack: `timeoutMs` without any progress; and
  * never longer than `maxWaitMs` for the oldest batch, which catches one batch lost while later ones get
  * through (a hub replica killed with it in hand). All times monotonic.
+ *
+ * `missed` counts the resends since the last ack: each doubles the wait (up to `maxWaitMs`), as TCP
+ * backs off its retransmissions. A hub with minutes of queue acks nothing of a vehicle for longer than
+ * the timeout; resending every 30 s into that queue only multiplied it (the fleet herd benchmark).
  */
-export function ackOverdue(p: { now: number; oldestSentAt: number; lastAckAt: number | null; timeoutMs: number; maxWaitMs: number }): boolean {
+export function ackOverdue(p: { now: number; oldestSentAt: number; lastAckAt: number | null; timeoutMs: number; maxWaitMs: number; missed?: number }): boolean {
   const progressAt = Math.max(p.oldestSentAt, p.lastAckAt ?? -Infinity);
-  return p.now - progressAt >= p.timeoutMs || p.now - p.oldestSentAt >= Math.max(p.maxWaitMs, p.timeoutMs);
+  const longest = Math.max(p.maxWaitMs, p.timeoutMs);
+  return p.now - progressAt >= ackWaitMs(p.timeoutMs, p.missed ?? 0, longest) || p.now - p.oldestSentAt >= longest;
+}
+
+/** The ack timeout after `missed` fruitless resends: doubled each time, never above `capMs`. */
+export function ackWaitMs(timeoutMs: number, missed: number, capMs: number): number {
+  return Math.min(timeoutMs * 2 ** Math.min(missed, 20), Math.max(capMs, timeoutMs));
 }

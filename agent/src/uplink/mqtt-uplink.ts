@@ -9,7 +9,7 @@ import { parseAck } from './ack.js';
 import { assembleBatch, envelopeOverheadBytes, rowByteBudget } from './batch.js';
 import { withTimeout } from './client-helpers.js';
 import { buildConnectOptions } from './connect-options.js';
-import { InFlightTracker, ackOverdue } from './in-flight.js';
+import { InFlightTracker, ackOverdue, ackWaitMs } from './in-flight.js';
 import { MqttLink, type MqttConnect } from './link.js';
 import { registerUplinkMetrics, zeroCounters, type CounterSink, type UplinkCounters, type UplinkState } from './metrics.js';
 import { buildOnlineStatus, type SensorReport } from './status.js';
@@ -97,6 +97,8 @@ export class MqttUplink {
   private lastAckAt: number | null = null;
   /** Monotonic ms of the last ack for a known batch: progress, for the ack timeout. */
   private lastAckMono: number | null = null;
+  /** Resends since the last ack: each doubles the ack timeout (ackOverdue). */
+  private ackMisses = 0;
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
@@ -306,12 +308,19 @@ export class MqttUplink {
     const now = this.mono();
     const oldest = this.inFlight.oldest();
     const { ackTimeoutMs: timeoutMs, ackMaxWaitMs: maxWaitMs } = this.config.uplink;
-    if (oldest && ackOverdue({ now, oldestSentAt: oldest.sentAt, lastAckAt: this.lastAckMono, timeoutMs, maxWaitMs })) {
+    if (oldest && ackOverdue({ now, oldestSentAt: oldest.sentAt, lastAckAt: this.lastAckMono, timeoutMs, maxWaitMs, missed: this.ackMisses })) {
       this.count('ackTimeouts');
       this.log.warn(
-        { batchId: oldest.batchId, waitedMs: now - oldest.sentAt, sinceLastAckMs: this.lastAckMono === null ? null : now - this.lastAckMono, inFlight: this.inFlight.size },
-        'no ack from the hub within uplink.ackTimeoutMs (or for the oldest batch within uplink.ackMaxWaitMs) — resending unsettled events (the hub drops duplicates)',
+        {
+          batchId: oldest.batchId,
+          waitedMs: now - oldest.sentAt,
+          sinceLastAckMs: this.lastAckMono === null ? null : now - this.lastAckMono,
+          inFlight: this.inFlight.size,
+          nextWaitMs: ackWaitMs(timeoutMs, this.ackMisses + 1, maxWaitMs),
+        },
+        'no ack from the hub within uplink.ackTimeoutMs (doubled after each resend without an ack, up to uplink.ackMaxWaitMs) — resending unsettled events (the hub drops duplicates)',
       );
+      this.ackMisses++;
       this.resendFromStart('ack timeout');
       this.releaseDrainWaiters();
       this.pump();
@@ -340,6 +349,7 @@ export class MqttUplink {
     }
     const { batch, retired } = found;
     this.lastAckMono = this.mono();
+    this.ackMisses = 0;
     const now = this.clock();
     try {
       const removed = this.outbox.settle(batch.fromSeq, batch.toSeq, now);

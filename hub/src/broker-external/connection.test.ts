@@ -54,10 +54,11 @@ describe('externalConnection', () => {
       password: 'pw',
       resubscribe: false,
       reconnectOnConnackError: true,
+      keepalive: 180,
       properties: { sessionExpiryInterval: 120, receiveMaximum: 6, maximumPacketSize: base.maxPayloadBytes + 4096 },
     });
     // The acks' own connection: same login and session lifetime, its own client id, no in-flight window to bound.
-    expect(conn.ackOptions).toMatchObject({ protocolVersion: 5, clean: false, clientId: 'roadwatch-hub-hub-7c9f.example-acks', username: 'roadwatch-hub', password: 'pw' });
+    expect(conn.ackOptions).toMatchObject({ protocolVersion: 5, clean: false, clientId: 'roadwatch-hub-hub-7c9f.example-acks', username: 'roadwatch-hub', password: 'pw', keepalive: 30 });
     expect(conn.ackOptions.properties).toEqual({ sessionExpiryInterval: 120 });
     expect(conn.safeUrl).toBe('mqtt://roadwatch-hub:***@broker:1884');
     expect(externalConnection({ ...base, clientId: 'replica-2', shareGroup: 'g1' }).subscriptions[0]).toBe('$share/g1/roadwatch/v1/devices/+/events');

@@ -9,7 +9,15 @@ const FRAME_OVERHEAD_BYTES = 4096;
 /** mqtt.js retries a lost or refused connection this often. */
 export const RECONNECT_PERIOD_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 10_000;
+/** The acks' connection notices a dead broker within about 1.5× this. */
 const KEEPALIVE_S = 30;
+/**
+ * The consumer's PINGRESP arrives behind the batches the broker already sent (up to the receive
+ * maximum), which wait for ingest slots: under a herd that took longer than 45 s, mqtt.js called the
+ * broker dead, reconnected, and the session's batches came again. The acks' connection keeps the short
+ * keepalive, and readiness needs both.
+ */
+const CONSUMER_KEEPALIVE_S = 180;
 
 export type ExternalMqttConfig = Pick<
   HubConfig['mqtt'],
@@ -54,7 +62,7 @@ export function externalConnection(
     protocolVersion: 5,
     clientId,
     clean: false,
-    keepalive: KEEPALIVE_S,
+    keepalive: CONSUMER_KEEPALIVE_S,
     connectTimeout: CONNECT_TIMEOUT_MS,
     reconnectPeriod: RECONNECT_PERIOD_MS,
     reconnectOnConnackError: true,
@@ -71,7 +79,7 @@ export function externalConnection(
   if (config.caFile) options.ca = readCa(config.caFile, env.readFile ?? readFileSync);
   if (config.url.startsWith('mqtts://')) options.rejectUnauthorized = true;
   const subscriptions = (['events', 'status'] as const).map((channel) => `$share/${config.shareGroup}/${allDevicesTopic(channel)}`);
-  const ackOptions: IClientOptions = { ...options, clientId: `${clientId}-acks`, properties: { sessionExpiryInterval: config.sessionExpiryS } };
+  const ackOptions: IClientOptions = { ...options, clientId: `${clientId}-acks`, keepalive: KEEPALIVE_S, properties: { sessionExpiryInterval: config.sessionExpiryS } };
   return { url: config.url, safeUrl: redactMqttUrl(config.url), clientId, subscriptions, options, ackOptions };
 }
 
