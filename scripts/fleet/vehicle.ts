@@ -8,7 +8,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { OFFLINE_STATUS, deviceTopic, newBatchId, type Status } from '@roadwatch/shared';
 import { buildBatchPayload } from '../../agent/src/uplink/batch.js';
 import { parseAck } from '../../agent/src/uplink/ack.js';
-import { ackOverdue } from '../../agent/src/uplink/in-flight.js';
+import { ackOverdue, smoothAckRtt } from '../../agent/src/uplink/in-flight.js';
 import { RoadEventSource } from './events.js';
 import type { FleetStats } from './stats.js';
 
@@ -75,8 +75,9 @@ export class SimVehicle {
   private lastAckAt: string | null = null;
   /** performance.now() of the last ack that settled a batch: progress, for the ack timeout. */
   private lastAckMono: number | null = null;
-  /** Resends since the last ack (the agent's backoff, see ackOverdue). */
+  /** Resends since the last ack and the smoothed ack round trip (the agent's adaptive wait, see ackOverdue). */
   private ackMisses = 0;
+  private ackRttMs: number | null = null;
   private firstOnline: (() => void) | null = null;
   private droppedOnPurpose = false;
   private connectStarted = 0;
@@ -138,7 +139,7 @@ export class SimVehicle {
     if (!this.online || this.pending.size === 0) return;
     let oldest = Infinity;
     for (const b of this.pending.values()) oldest = Math.min(oldest, b.lastPublishedAt);
-    if (!ackOverdue({ now, oldestSentAt: oldest, lastAckAt: this.lastAckMono, timeoutMs: this.o.ackTimeoutMs, maxWaitMs: this.o.ackMaxWaitMs ?? 240_000, missed: this.ackMisses })) return;
+    if (!ackOverdue({ now, oldestSentAt: oldest, lastAckAt: this.lastAckMono, timeoutMs: this.o.ackTimeoutMs, maxWaitMs: this.o.ackMaxWaitMs ?? 240_000, missed: this.ackMisses, srttMs: this.ackRttMs })) return;
     this.o.stats.ackTimeouts += 1;
     this.ackMisses++;
     this.resendPending();
@@ -319,12 +320,14 @@ export class SimVehicle {
       return;
     }
     const now = performance.now();
+    const latencyMs = now - batch.copies.get(ack.batchId)!;
     this.lastAckMono = now;
     this.ackMisses = 0;
+    this.ackRttMs = smoothAckRtt(this.ackRttMs, latencyMs);
     this.pending.delete(key);
     this.settled += batch.events;
     this.lastAckAt = new Date().toISOString();
-    stats.onSettled(now - batch.copies.get(ack.batchId)!, batch.events, now);
+    stats.onSettled(latencyMs, batch.events, now);
     this.pump();
   }
 }

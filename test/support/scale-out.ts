@@ -28,12 +28,13 @@ export const FAULT_HUB_CONFIG = {
 };
 
 /**
- * Agent settings: an ack missing for 4 s is resent (the hub stores it once), reconnects within a
- * second, keepalive 5 s (a stalled link is noticed in ~8 s), statuses every 2 s, batches of 100.
+ * Agent settings: an ack missing for 4 s is resent (the hub stores it once; the wait doubles after a
+ * resend that brought no ack, up to 12 s), reconnects within a second, keepalive 5 s (a stalled link is
+ * noticed in ~8 s), statuses every 2 s, batches of 100.
  */
 export const FAULT_AGENT_CONFIG = {
   outbox: { pollMs: 200 },
-  uplink: { ackTimeoutMs: 4000, backoffMinMs: 100, backoffMaxMs: 1000, keepaliveS: 5, statusIntervalMs: 2000, batchMaxEvents: 100 },
+  uplink: { ackTimeoutMs: 4000, ackMaxWaitMs: 12_000, backoffMinMs: 100, backoffMaxMs: 1000, keepaliveS: 5, statusIntervalMs: 2000, batchMaxEvents: 100 },
 };
 
 const isMsg = (text: string) => (l: LogLine) => l.msg === text;

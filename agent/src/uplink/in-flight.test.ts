@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightTracker, ackOverdue, ackWaitMs, type InFlightBatch } from './in-flight.js';
+import { InFlightTracker, ackOverdue, ackWaitMs, smoothAckRtt, type InFlightBatch } from './in-flight.js';
 
 const batch = (id: string, fromSeq: number, toSeq: number, sentAt = 0): InFlightBatch => ({ batchId: id, fromSeq, toSeq, events: toSeq - fromSeq + 1, sentAt });
 
@@ -69,6 +69,22 @@ describe('ackOverdue', () => {
     expect(ackWaitMs(30_000, 3, 240_000)).toBe(240_000);
     expect(ackWaitMs(30_000, 1_000, 240_000)).toBe(240_000);
     expect(ackWaitMs(30_000, 2, 10_000)).toBe(30_000); // a cap below the timeout does not shorten it
+  });
+
+  it('waits at least twice the smoothed ack round trip: a hub minutes behind is waited for, not flooded', () => {
+    expect(ackOverdue({ ...o, now: 199_999, oldestSentAt: 0, lastAckAt: null, srttMs: 100_000 })).toBe(false);
+    expect(ackOverdue({ ...o, now: 200_000, oldestSentAt: 0, lastAckAt: null, srttMs: 100_000 })).toBe(true);
+    expect(ackOverdue({ ...o, now: 30_000, oldestSentAt: 0, lastAckAt: null, srttMs: 200 })).toBe(true); // a quick hub: the configured timeout
+    expect(ackWaitMs(30_000, 0, 240_000, 200_000)).toBe(240_000); // never beyond maxWaitMs
+    expect(ackWaitMs(30_000, 1, 240_000, 50_000)).toBe(200_000);
+  });
+
+  it('smooths the round trip with gain 1/8, starting from the first sample', () => {
+    expect(smoothAckRtt(null, 1_000)).toBe(1_000);
+    expect(smoothAckRtt(1_000, 9_000)).toBe(2_000);
+    let srtt: number | null = null;
+    for (let i = 0; i < 100; i++) srtt = smoothAckRtt(srtt, 120_000);
+    expect(srtt).toBe(120_000);
   });
 
   it('maxWaitMs below timeoutMs does not shorten the timeout', () => {

@@ -74,17 +74,32 @@ export class InFlightTracker {
  * never longer than `maxWaitMs` for the oldest batch, which catches one batch lost while later ones get
  * through (a hub replica killed with it in hand). All times monotonic.
  *
- * `missed` counts the resends since the last ack: each doubles the wait (up to `maxWaitMs`), as TCP
- * backs off its retransmissions. A hub with minutes of queue acks nothing of a vehicle for longer than
- * the timeout; resending every 30 s into that queue only multiplied it (the fleet herd benchmark).
+ * The wait adapts to the hub, as TCP's retransmission timer does (RFC 6298): at least twice the
+ * smoothed ack round trip `srttMs` (see smoothAckRtt), and each resend since the last ack (`missed`)
+ * doubles it, never beyond `maxWaitMs`. At a shift change a vehicle's batches wait minutes in the
+ * broker's queue; resending every 30 s into that queue only multiplied it (the fleet herd benchmark).
  */
-export function ackOverdue(p: { now: number; oldestSentAt: number; lastAckAt: number | null; timeoutMs: number; maxWaitMs: number; missed?: number }): boolean {
+export function ackOverdue(p: {
+  now: number;
+  oldestSentAt: number;
+  lastAckAt: number | null;
+  timeoutMs: number;
+  maxWaitMs: number;
+  missed?: number;
+  srttMs?: number | null;
+}): boolean {
   const progressAt = Math.max(p.oldestSentAt, p.lastAckAt ?? -Infinity);
   const longest = Math.max(p.maxWaitMs, p.timeoutMs);
-  return p.now - progressAt >= ackWaitMs(p.timeoutMs, p.missed ?? 0, longest) || p.now - p.oldestSentAt >= longest;
+  return p.now - progressAt >= ackWaitMs(p.timeoutMs, p.missed ?? 0, longest, p.srttMs) || p.now - p.oldestSentAt >= longest;
 }
 
-/** The ack timeout after `missed` fruitless resends: doubled each time, never above `capMs`. */
-export function ackWaitMs(timeoutMs: number, missed: number, capMs: number): number {
-  return Math.min(timeoutMs * 2 ** Math.min(missed, 20), Math.max(capMs, timeoutMs));
+/** The ack wait: `timeoutMs` or twice the smoothed round trip, doubled per fruitless resend, at most `capMs`. */
+export function ackWaitMs(timeoutMs: number, missed: number, capMs: number, srttMs: number | null = null): number {
+  const base = Math.max(timeoutMs, 2 * (srttMs ?? 0));
+  return Math.min(base * 2 ** Math.min(missed, 20), Math.max(capMs, timeoutMs));
+}
+
+/** RFC 6298's smoothed round trip (gain 1/8), from one batch's publish → ack time. */
+export function smoothAckRtt(srttMs: number | null, sampleMs: number): number {
+  return srttMs === null ? sampleMs : srttMs + (sampleMs - srttMs) / 8;
 }

@@ -9,7 +9,7 @@ import { parseAck } from './ack.js';
 import { assembleBatch, envelopeOverheadBytes, rowByteBudget } from './batch.js';
 import { withTimeout } from './client-helpers.js';
 import { buildConnectOptions } from './connect-options.js';
-import { InFlightTracker, ackOverdue, ackWaitMs } from './in-flight.js';
+import { InFlightTracker, ackOverdue, ackWaitMs, smoothAckRtt } from './in-flight.js';
 import { MqttLink, type MqttConnect } from './link.js';
 import { registerUplinkMetrics, zeroCounters, type CounterSink, type UplinkCounters, type UplinkState } from './metrics.js';
 import { buildOnlineStatus, type SensorReport } from './status.js';
@@ -99,6 +99,8 @@ export class MqttUplink {
   private lastAckMono: number | null = null;
   /** Resends since the last ack: each doubles the ack timeout (ackOverdue). */
   private ackMisses = 0;
+  /** Smoothed publish → ack time of batches sent once (smoothAckRtt); null before the first. */
+  private ackRttMs: number | null = null;
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
@@ -308,7 +310,7 @@ export class MqttUplink {
     const now = this.mono();
     const oldest = this.inFlight.oldest();
     const { ackTimeoutMs: timeoutMs, ackMaxWaitMs: maxWaitMs } = this.config.uplink;
-    if (oldest && ackOverdue({ now, oldestSentAt: oldest.sentAt, lastAckAt: this.lastAckMono, timeoutMs, maxWaitMs, missed: this.ackMisses })) {
+    if (oldest && ackOverdue({ now, oldestSentAt: oldest.sentAt, lastAckAt: this.lastAckMono, timeoutMs, maxWaitMs, missed: this.ackMisses, srttMs: this.ackRttMs })) {
       this.count('ackTimeouts');
       this.log.warn(
         {
@@ -316,9 +318,10 @@ export class MqttUplink {
           waitedMs: now - oldest.sentAt,
           sinceLastAckMs: this.lastAckMono === null ? null : now - this.lastAckMono,
           inFlight: this.inFlight.size,
-          nextWaitMs: ackWaitMs(timeoutMs, this.ackMisses + 1, maxWaitMs),
+          ackRttMs: this.ackRttMs === null ? null : Math.round(this.ackRttMs),
+          nextWaitMs: ackWaitMs(timeoutMs, this.ackMisses + 1, maxWaitMs, this.ackRttMs),
         },
-        'no ack from the hub within uplink.ackTimeoutMs (doubled after each resend without an ack, up to uplink.ackMaxWaitMs) — resending unsettled events (the hub drops duplicates)',
+        'no ack from the hub within uplink.ackTimeoutMs (or twice the usual ack time, doubled after each resend without an ack, up to uplink.ackMaxWaitMs) — resending unsettled events (the hub drops duplicates)',
       );
       this.ackMisses++;
       this.resendFromStart('ack timeout');
@@ -350,6 +353,9 @@ export class MqttUplink {
     const { batch, retired } = found;
     this.lastAckMono = this.mono();
     this.ackMisses = 0;
+    // Every batch id is sent once (a resend is a new batch), so even a retired batch's late ack is a true
+    // sample — and the telling one when the hub is minutes behind.
+    this.ackRttMs = smoothAckRtt(this.ackRttMs, this.lastAckMono - batch.sentAt);
     const now = this.clock();
     try {
       const removed = this.outbox.settle(batch.fromSeq, batch.toSeq, now);
