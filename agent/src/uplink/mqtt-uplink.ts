@@ -99,7 +99,7 @@ export class MqttUplink {
   private lastAckMono: number | null = null;
   /** Resends since the last ack: each doubles the ack timeout (ackOverdue). */
   private ackMisses = 0;
-  /** Smoothed publish → ack time of batches sent once (smoothAckRtt); null before the first. */
+  /** Smoothed publish → ack time (smoothAckRtt); null before the first ack. */
   private ackRttMs: number | null = null;
   private pumping = false;
   private pumpAgain = false;
