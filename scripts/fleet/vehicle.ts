@@ -8,7 +8,7 @@ import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { OFFLINE_STATUS, deviceTopic, newBatchId, type Status } from '@roadwatch/shared';
 import { buildBatchPayload } from '../../agent/src/uplink/batch.js';
 import { parseAck } from '../../agent/src/uplink/ack.js';
-import { ackOverdue, smoothAckRtt } from '../../agent/src/uplink/in-flight.js';
+import { AckWait } from '../../agent/src/uplink/in-flight.js';
 import { RoadEventSource } from './events.js';
 import type { FleetStats } from './stats.js';
 
@@ -73,11 +73,8 @@ export class SimVehicle {
   private statusTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastAckAt: string | null = null;
-  /** performance.now() of the last ack that settled a batch: progress, for the ack timeout. */
-  private lastAckMono: number | null = null;
-  /** Resends since the last ack and the smoothed ack round trip (the agent's adaptive wait, see ackOverdue). */
-  private ackMisses = 0;
-  private ackRttMs: number | null = null;
+  /** Acks that settled a batch, on performance.now(): the agent's adaptive ack timeout (AckWait). */
+  private readonly ackWait: AckWait;
   private firstOnline: (() => void) | null = null;
   private droppedOnPurpose = false;
   private connectStarted = 0;
@@ -86,6 +83,7 @@ export class SimVehicle {
   constructor(private readonly o: VehicleOptions) {
     this.deviceId = o.deviceId;
     this.random = o.random ?? Math.random;
+    this.ackWait = new AckWait(o.ackTimeoutMs, o.ackMaxWaitMs ?? 240_000);
     this.seqBefore = o.source.seq;
     this.topics = { events: deviceTopic(o.deviceId, 'events'), acks: deviceTopic(o.deviceId, 'acks'), status: deviceTopic(o.deviceId, 'status') };
     const sample = buildBatchPayload({ deviceId: o.deviceId, batchId: SAMPLE_ID, sentAt: SAMPLE_ISO, payloads: [] });
@@ -139,9 +137,9 @@ export class SimVehicle {
     if (!this.online || this.pending.size === 0) return;
     let oldest = Infinity;
     for (const b of this.pending.values()) oldest = Math.min(oldest, b.lastPublishedAt);
-    if (!ackOverdue({ now, oldestSentAt: oldest, lastAckAt: this.lastAckMono, timeoutMs: this.o.ackTimeoutMs, maxWaitMs: this.o.ackMaxWaitMs ?? 240_000, missed: this.ackMisses, srttMs: this.ackRttMs })) return;
+    if (!this.ackWait.overdue(now, oldest)) return;
     this.o.stats.ackTimeouts += 1;
-    this.ackMisses++;
+    this.ackWait.resent();
     this.resendPending();
   }
 
@@ -320,14 +318,12 @@ export class SimVehicle {
       return;
     }
     const now = performance.now();
-    const latencyMs = now - batch.copies.get(ack.batchId)!;
-    this.lastAckMono = now;
-    this.ackMisses = 0;
-    this.ackRttMs = smoothAckRtt(this.ackRttMs, latencyMs);
+    const sentAt = batch.copies.get(ack.batchId)!;
+    this.ackWait.acked(now, sentAt);
     this.pending.delete(key);
     this.settled += batch.events;
     this.lastAckAt = new Date().toISOString();
-    stats.onSettled(latencyMs, batch.events, now);
+    stats.onSettled(now - sentAt, batch.events, now);
     this.pump();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightTracker, ackOverdue, ackWaitMs, smoothAckRtt, type InFlightBatch } from './in-flight.js';
+import { AckWait, InFlightTracker, ackOverdue, ackWaitMs, smoothAckRtt, type InFlightBatch } from './in-flight.js';
 
 const batch = (id: string, fromSeq: number, toSeq: number, sentAt = 0): InFlightBatch => ({ batchId: id, fromSeq, toSeq, events: toSeq - fromSeq + 1, sentAt });
 
@@ -89,5 +89,21 @@ describe('ackOverdue', () => {
 
   it('maxWaitMs below timeoutMs does not shorten the timeout', () => {
     expect(ackOverdue({ now: 20_000, oldestSentAt: 0, lastAckAt: 19_000, timeoutMs: 30_000, maxWaitMs: 10_000 })).toBe(false);
+  });
+});
+
+describe('AckWait', () => {
+  it('doubles the wait per resend, learns the round trip from acks, and an ack resets the doubling', () => {
+    const wait = new AckWait(30_000, 240_000);
+    expect(wait.overdue(29_999, 0)).toBe(false);
+    expect(wait.overdue(30_000, 0)).toBe(true);
+    expect(wait.resent()).toBe(60_000); // the next wait
+    expect(wait.overdue(30_000 + 59_999, 30_000)).toBe(false);
+    expect(wait.overdue(30_000 + 60_000, 30_000)).toBe(true);
+    wait.acked(100_000, 20_000); // 80 s publish → ack
+    expect(wait.lastAckAt).toBe(100_000);
+    expect(wait.srttMs).toBe(80_000);
+    expect(wait.overdue(100_000 + 159_999, 100_000)).toBe(false); // twice the round trip, not doubled any more
+    expect(wait.overdue(100_000 + 160_000, 100_000)).toBe(true);
   });
 });

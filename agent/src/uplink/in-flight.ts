@@ -103,3 +103,39 @@ export function ackWaitMs(timeoutMs: number, missed: number, capMs: number, srtt
 export function smoothAckRtt(srttMs: number | null, sampleMs: number): number {
   return srttMs === null ? sampleMs : srttMs + (sampleMs - srttMs) / 8;
 }
+
+/**
+ * One uplink's ack timer: the last ack, the resends since, the smoothed round trip — what ackOverdue
+ * reads. The agent and the fleet simulator each keep one. All times monotonic.
+ */
+export class AckWait {
+  /** When the last ack came; null before the first. */
+  lastAckAt: number | null = null;
+  /** Smoothed publish → ack time; null before the first ack. */
+  srttMs: number | null = null;
+  #missed = 0;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly maxWaitMs: number,
+  ) {}
+
+  /** Whether the batches out since `oldestSentAt` are overdue at `now`. */
+  overdue(now: number, oldestSentAt: number): boolean {
+    return ackOverdue({ now, oldestSentAt, lastAckAt: this.lastAckAt, timeoutMs: this.timeoutMs, maxWaitMs: this.maxWaitMs, missed: this.#missed, srttMs: this.srttMs });
+  }
+
+  /** They were sent again: the next wait doubles. Returns that wait. */
+  resent(): number {
+    this.#missed++;
+    return ackWaitMs(this.timeoutMs, this.#missed, Math.max(this.maxWaitMs, this.timeoutMs), this.srttMs);
+  }
+
+  /** An ack at `now` for a batch published at `sentAt`. Every batch id is sent once (a resend is a new
+   *  batch), so even a late ack of a retired batch is a true sample — the telling one when the hub is minutes behind. */
+  acked(now: number, sentAt: number): void {
+    this.lastAckAt = now;
+    this.#missed = 0;
+    this.srttMs = smoothAckRtt(this.srttMs, now - sentAt);
+  }
+}

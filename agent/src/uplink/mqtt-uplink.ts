@@ -9,7 +9,7 @@ import { parseAck } from './ack.js';
 import { assembleBatch, envelopeOverheadBytes, rowByteBudget } from './batch.js';
 import { withTimeout } from './client-helpers.js';
 import { buildConnectOptions } from './connect-options.js';
-import { InFlightTracker, ackOverdue, ackWaitMs, smoothAckRtt } from './in-flight.js';
+import { AckWait, InFlightTracker } from './in-flight.js';
 import { MqttLink, type MqttConnect } from './link.js';
 import { registerUplinkMetrics, zeroCounters, type CounterSink, type UplinkCounters, type UplinkState } from './metrics.js';
 import { buildOnlineStatus, type SensorReport } from './status.js';
@@ -95,12 +95,8 @@ export class MqttUplink {
   private stopping = false;
   private cursor = 0;
   private lastAckAt: number | null = null;
-  /** Monotonic ms of the last ack for a known batch: progress, for the ack timeout. */
-  private lastAckMono: number | null = null;
-  /** Resends since the last ack: each doubles the ack timeout (ackOverdue). */
-  private ackMisses = 0;
-  /** Smoothed publish → ack time (smoothAckRtt); null before the first ack. */
-  private ackRttMs: number | null = null;
+  /** Acks for known batches on the monotonic clock: progress, for the ack timeout. */
+  private readonly ackWait: AckWait;
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
@@ -117,6 +113,7 @@ export class MqttUplink {
       throw new UserError(`uplink.backoffMinMs (${backoffMinMs}) is larger than uplink.backoffMaxMs (${backoffMaxMs})`, 'make backoffMinMs ≤ backoffMaxMs');
     }
     this.config = config;
+    this.ackWait = new AckWait(config.uplink.ackTimeoutMs, config.uplink.ackMaxWaitMs);
     this.outbox = options.outbox;
     this.log = options.logger.child({ module: 'uplink' });
     this.clock = options.clock ?? Date.now;
@@ -309,21 +306,20 @@ export class MqttUplink {
     if (!this.link?.ready || this.stopping) return;
     const now = this.mono();
     const oldest = this.inFlight.oldest();
-    const { ackTimeoutMs: timeoutMs, ackMaxWaitMs: maxWaitMs } = this.config.uplink;
-    if (oldest && ackOverdue({ now, oldestSentAt: oldest.sentAt, lastAckAt: this.lastAckMono, timeoutMs, maxWaitMs, missed: this.ackMisses, srttMs: this.ackRttMs })) {
+    if (oldest && this.ackWait.overdue(now, oldest.sentAt)) {
       this.count('ackTimeouts');
+      const { lastAckAt, srttMs } = this.ackWait;
       this.log.warn(
         {
           batchId: oldest.batchId,
           waitedMs: now - oldest.sentAt,
-          sinceLastAckMs: this.lastAckMono === null ? null : now - this.lastAckMono,
+          sinceLastAckMs: lastAckAt === null ? null : now - lastAckAt,
           inFlight: this.inFlight.size,
-          ackRttMs: this.ackRttMs === null ? null : Math.round(this.ackRttMs),
-          nextWaitMs: ackWaitMs(timeoutMs, this.ackMisses + 1, maxWaitMs, this.ackRttMs),
+          ackRttMs: srttMs === null ? null : Math.round(srttMs),
+          nextWaitMs: this.ackWait.resent(),
         },
         'no ack from the hub within uplink.ackTimeoutMs (or twice the usual ack time, doubled after each resend without an ack, up to uplink.ackMaxWaitMs) — resending unsettled events (the hub drops duplicates)',
       );
-      this.ackMisses++;
       this.resendFromStart('ack timeout');
       this.releaseDrainWaiters();
       this.pump();
@@ -351,11 +347,7 @@ export class MqttUplink {
       return;
     }
     const { batch, retired } = found;
-    this.lastAckMono = this.mono();
-    this.ackMisses = 0;
-    // Every batch id is sent once (a resend is a new batch), so even a retired batch's late ack is a true
-    // sample — and the telling one when the hub is minutes behind.
-    this.ackRttMs = smoothAckRtt(this.ackRttMs, this.lastAckMono - batch.sentAt);
+    this.ackWait.acked(this.mono(), batch.sentAt);
     const now = this.clock();
     try {
       const removed = this.outbox.settle(batch.fromSeq, batch.toSeq, now);

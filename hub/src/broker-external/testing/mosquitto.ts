@@ -57,7 +57,7 @@ export async function startMosquitto(binary: string, users: Record<string, strin
   const [devicePort, hubPort] = [await freePort(), await freePort()];
   const confFile = join(dir, 'mosquitto.conf');
   const logFile = join(dir, 'mosquitto.log');
-  writeFileSync(confFile, testConfig(readFileSync(join(DEPLOY_DIR, 'mosquitto.conf'), 'utf8'), { dir, passwdFile, devicePort, hubPort }));
+  writeFileSync(confFile, testConfig(readFileSync(join(DEPLOY_DIR, 'mosquitto.conf'), 'utf8'), { dir, passwdFile, logFile, devicePort, hubPort }));
 
   let child: ChildProcess | null = null;
   let output = '';
@@ -101,7 +101,7 @@ export async function startMosquitto(binary: string, users: Record<string, strin
 }
 
 /** The shipped configuration with this test's ports and files; fails when a directive it replaces is gone. */
-export function testConfig(shipped: string, o: { dir: string; passwdFile: string; devicePort: number; hubPort: number }): string {
+export function testConfig(shipped: string, o: { dir: string; passwdFile: string; logFile: string; devicePort: number; hubPort: number }): string {
   const replacements: Array<[RegExp, string]> = [
     [/^password_file .*$/m, `password_file ${o.passwdFile}`],
     [/^acl_file .*$/m, `acl_file ${join(DEPLOY_DIR, 'acl')}`],
@@ -110,7 +110,7 @@ export function testConfig(shipped: string, o: { dir: string; passwdFile: string
     [/^listener 1884$/m, `listener ${o.hubPort} 127.0.0.1`],
     // To a file, not a pipe: a test or benchmark process busy for a moment would stop reading the pipe,
     // and mosquitto blocks on a full pipe — under a connect storm the whole broker stalled with it.
-    [/^log_dest stderr$/m, `log_dest file ${join(o.dir, 'mosquitto.log')}`],
+    [/^log_dest stderr$/m, `log_dest file ${o.logFile}`],
   ];
   let text = shipped;
   for (const [pattern, line] of replacements) {
