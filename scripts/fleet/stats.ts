@@ -67,26 +67,36 @@ export function summarize(values: readonly number[], from = 0): LatencySummary {
 /** CPU seconds (user + system) of a process so far, from /proc (Linux); null when it is gone. */
 export function processCpuSeconds(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[11], [12] = utime, stime (fields 14 and 15 of proc(5)), in clock ticks (100 a second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8')).own;
   } catch {
     return null;
   }
 }
 
-/** CPU seconds of every process whose command name is `comm` (e.g. all of a Postgres server's backends). */
+/**
+ * CPU seconds from one /proc/<pid>/stat line: the process's own (utime + stime) and that of its
+ * exited children it has waited for (cutime + cstime), in clock ticks of 100 a second.
+ */
+export function statCpuSeconds(stat: string): { name: string; own: number; reaped: number } {
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  // After "pid (comm) ": fields 3… of proc(5); [11]…[14] = utime, stime, cutime, cstime (fields 14–17).
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name, own: (Number(f[11]) + Number(f[12])) / 100, reaped: (Number(f[13]) + Number(f[14])) / 100 };
+}
+
+/**
+ * CPU seconds of every process whose command name is `comm` (e.g. all of a Postgres server's
+ * backends), those that have exited included: a backend that ends (a pool closing an idle
+ * connection) takes its CPU time to its parent's reaped-children counters, the postmaster's — the
+ * live processes alone would lose it, and a begin/end difference could even go negative.
+ */
 export function commandCpuSeconds(comm: string): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name !== comm) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / 100;
+      const cpu = statCpuSeconds(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if (cpu.name === comm) total += cpu.own + cpu.reaped;
     } catch {
       // gone meanwhile
     }
