@@ -2,6 +2,8 @@
 // processes and real Postgres, in four parts:
 //   1. steady: --vehicles (5,000) connected at once to a private Mosquitto with 2 hub replicas, each
 //      vehicle --rate events/s; sustained stored/s (Postgres count), acks/s, publish→ack p50/p95/p99;
+//      then the same vehicles at --light-rate, a load below what this machine saturates at, for the
+//      latency there; both with the CPU every stored event cost (all measured processes);
 //   2. herd: --herd-vehicles (1,000) connect at once with --backlog (10,000) events each and drain;
 //   3. 2 hub replicas vs 1 on the same private Mosquitto (a herd of --compare-vehicles × --compare-backlog);
 //   4. the hub's embedded aedes broker vs Mosquitto (the same herd, one hub each).
@@ -28,6 +30,7 @@ const { values } = parseArgs({
   options: {
     vehicles: { type: 'string', default: '5000' },
     rate: { type: 'string', default: '4' },
+    'light-rate': { type: 'string', default: '2.4' },
     'batch-interval-ms': { type: 'string', default: '5000' },
     duration: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '15' },
@@ -109,6 +112,13 @@ async function part(name: string, broker: BrokerKind, replicas: number, count: n
 
 const ms = (v: number) => (Number.isNaN(v) ? '—' : fmt(v));
 const cpuLine = (p: Part) => p.cpu.map((c) => `${c.name} ${fmt(c.cores, 2)}`).join(', ');
+/** CPU µs per stored event over the whole part, per measured process and in all. */
+function cpuPerEvent(p: Part): { total: number; line: string } {
+  const rows = Math.max(1, p.verified.rows);
+  const us = (s: number) => (s * 1e6) / rows;
+  const total = us(p.cpu.reduce((sum, c) => sum + c.cpuSeconds, 0));
+  return { total, line: `${fmt(total)} µs (${p.cpu.map((c) => `${c.name.split(' (')[0]} ${fmt(us(c.cpuSeconds))}`).join(', ')})` };
+}
 const once = (p: Part) => (p.verified.ok ? `yes (${fmt(p.verified.sent)} sent = ${fmt(p.verified.rows)} rows)` : `**NO** (${fmt(p.verified.missing)} missing, ${fmt(p.verified.extra)} extra)`);
 
 /** Why 2 replicas did (not) ingest 1.6× what one does, from the CPU figures and the machine's load. */
@@ -123,13 +133,39 @@ function explain(scale: number, measuredCores: number, hubCoresOne: number, hubC
   return `${hubs} ${pg}${cpu}`;
 }
 
+/**
+ * Whether this machine can meet the steady targets at all: the CPU the pipeline spends per stored
+ * event, times the target rate, against its 2 cores; and the latency at a load below saturation.
+ */
+function capacity(steady: Part, light: Part | undefined): string {
+  const perEvent = cpuPerEvent(steady).total;
+  const needed = (perEvent * 20_000) / 1e6;
+  const ceiling = 2e6 / perEvent;
+  const offered = steady.result.vehicles * n('rate');
+  const keptUp = (steady.result.storedPerSecond ?? 0) >= 0.95 * offered;
+  const lines = [
+    keptUp
+      ? `This run kept up with its load (${fmt(offered)} events/s offered), so the CPU per event (${fmt(perEvent)} µs) includes the processes' idle overhead and says little about the ceiling; run the full 5,000 vehicles × 4/s to find it.`
+      : `At ${fmt(perEvent)} µs of CPU per stored event — Postgres, the hubs, Mosquitto and the simulator together, all on this machine — 20,000 events/s need ${fmt(needed, 2)} cores; the machine has 2, so its ceiling is ≈ ${fmt(ceiling)} events/s with nothing else running, and a p99 under 1 s needs headroom below that (a load at the ceiling queues without bound).`,
+  ];
+  if (light) {
+    const r = light.result;
+    lines.push(
+      `Below saturation (same ${fmt(r.vehicles)} vehicles, ${values['light-rate']} events/s each, offered ${fmt(r.vehicles * n('light-rate'))} events/s, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored, publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms (p99 < 1 s: ${r.latencyMs.p99 < 1_000 ? 'met' : 'MISSED'}), exactly once: ${once(light)}; CPU per stored event ${cpuPerEvent(light).line}.`,
+    );
+  }
+  return lines.join('\n\n');
+}
+
 async function main(): Promise<void> {
   await ensureDatabase(databaseUrl);
   const common = { maxInFlight: n('max-in-flight'), batchEvents: n('batch-events'), ackTimeoutMs: n('ack-timeout-ms'), drainTimeoutS: 3_600 };
   const parts: Part[] = [];
   const started = performance.now();
   if (!skip.has('steady')) {
-    parts.push(await part('steady', 'mosquitto', 2, n('vehicles'), { ...common, mode: 'steady', rate: n('rate'), batchIntervalMs: n('batch-interval-ms'), durationS: n('duration'), warmupS: n('warmup') }));
+    const steadyOptions = { ...common, mode: 'steady' as const, batchIntervalMs: n('batch-interval-ms'), durationS: n('duration'), warmupS: n('warmup') };
+    parts.push(await part('steady', 'mosquitto', 2, n('vehicles'), { ...steadyOptions, rate: n('rate') }));
+    parts.push(await part('steady, lighter load', 'mosquitto', 2, n('vehicles'), { ...steadyOptions, rate: n('light-rate') }));
   }
   if (!skip.has('herd')) {
     parts.push(await part('herd', 'mosquitto', 2, n('herd-vehicles'), { ...common, mode: 'herd', backlog: n('backlog') }));
@@ -145,6 +181,7 @@ async function main(): Promise<void> {
   const load = loadavg().map((l) => l.toFixed(1)).join(' ');
   const sections: string[] = [];
   const steady = parts.find((p) => p.name === 'steady');
+  const light = parts.find((p) => p.name === 'steady, lighter load');
   const herd = parts.find((p) => p.name === 'herd');
   sections.push(
     `Simulated vehicles (scripts/fleet, one process, one mqtt.js client each, MQTT 3.1.1 QoS 1 with the agent's protocol: batches of ≤ ${common.batchEvents} events, ${common.maxInFlight} in flight, ack timeout ${fmt(common.ackTimeoutMs / 1000)} s, retained statuses every 30 s) with real credentials (hub device registry + Mosquitto password file) against real \`roadwatch-hub serve\` processes and the machine's Postgres 15. Everything — Postgres, Mosquitto, the hubs and the simulator — shares the 2 CPUs (other work on the machine too; load average at the end ${load}). Total run ${fmt((performance.now() - started) / 1000)} s.`,
@@ -163,7 +200,9 @@ ${table([
   { measure: 'exactly once', value: once(steady), target: '' },
 ])}
 
-CPU (cores, over the run): ${cpuLine(steady)}.`);
+CPU (cores, over the run): ${cpuLine(steady)}. CPU per stored event: ${cpuPerEvent(steady).line}.
+
+${capacity(steady, light)}`);
   }
   if (herd) {
     const r = herd.result;
@@ -180,7 +219,7 @@ ${table([
   { measure: 'exactly once', value: once(herd) },
 ])}
 
-CPU (cores, over the run): ${cpuLine(herd)}.`);
+CPU (cores, over the run): ${cpuLine(herd)}. CPU per stored event: ${cpuPerEvent(herd).line}.`);
   }
   if (cmp.mosq1 && cmp.mosq2 && cmp.aedes) {
     const rate = (p: Part) => p.result.storedPerSecond ?? NaN;
