@@ -93,6 +93,7 @@ async function part(name: string, broker: BrokerKind, replicas: number, count: n
       url: hub.vehicleUrl,
       credentials: hub.credentials,
       seqBefore,
+      readCpu: cpu.read,
       countStored: async () => Number((await pool.query('select count(*)::bigint as n from detections')).rows[0].n),
       log: (l) => console.log(l),
     });
@@ -112,13 +113,16 @@ async function part(name: string, broker: BrokerKind, replicas: number, count: n
 
 const ms = (v: number) => (Number.isNaN(v) ? '—' : fmt(v));
 const cpuLine = (p: Part) => p.cpu.map((c) => `${c.name} ${fmt(c.cores, 2)}`).join(', ');
-/** CPU µs per stored event over the whole part, per measured process and in all. */
-function cpuPerEvent(p: Part): { total: number; line: string } {
-  const rows = Math.max(1, p.verified.rows);
-  const us = (s: number) => (s * 1e6) / rows;
-  const total = us(p.cpu.reduce((sum, c) => sum + c.cpuSeconds, 0));
-  return { total, line: `${fmt(total)} µs (${p.cpu.map((c) => `${c.name.split(' (')[0]} ${fmt(us(c.cpuSeconds))}`).join(', ')})` };
+/** CPU µs per stored event, per measured process and in all. */
+function costPerEvent(cpu: ReadonlyArray<{ name: string; cpuSeconds: number }>, rows: number): { total: number; line: string } {
+  const us = (s: number) => (s * 1e6) / Math.max(1, rows);
+  const total = us(cpu.reduce((sum, c) => sum + c.cpuSeconds, 0));
+  return { total, line: `${fmt(total)} µs (${cpu.map((c) => `${c.name.split(' (')[0]} ${fmt(us(c.cpuSeconds))}`).join(', ')})` };
 }
+/** Over the whole part: connects, warm-up and the last acks included. */
+const cpuPerEvent = (p: Part) => costPerEvent(p.cpu, p.verified.rows);
+/** Over the steady window only, where stored/s is measured; the whole part's figure when the window's CPU is missing. */
+const windowCpuPerEvent = (p: Part) => (p.result.windowCpu && p.result.storedRows ? costPerEvent(p.result.windowCpu, p.result.storedRows) : cpuPerEvent(p));
 const once = (p: Part) => (p.verified.ok ? `yes (${fmt(p.verified.sent)} sent = ${fmt(p.verified.rows)} rows)` : `**NO** (${fmt(p.verified.missing)} missing, ${fmt(p.verified.extra)} extra)`);
 
 /** Why 2 replicas did (not) ingest 1.6× what one does, from the CPU figures and the machine's load. */
@@ -138,7 +142,7 @@ function explain(scale: number, measuredCores: number, hubCoresOne: number, hubC
  * event, times the target rate, against its 2 cores; and the latency at a load below saturation.
  */
 function capacity(steady: Part, light: Part | undefined): string {
-  const perEvent = cpuPerEvent(steady).total;
+  const perEvent = windowCpuPerEvent(steady).total;
   const needed = (perEvent * 20_000) / 1e6;
   const ceiling = 2e6 / perEvent;
   const offered = steady.result.vehicles * n('rate');
@@ -146,12 +150,12 @@ function capacity(steady: Part, light: Part | undefined): string {
   const lines = [
     keptUp
       ? `This run kept up with its load (${fmt(offered)} events/s offered), so the CPU per event (${fmt(perEvent)} µs) includes the processes' idle overhead and says little about the ceiling; run the full 5,000 vehicles × 4/s to find it.`
-      : `At ${fmt(perEvent)} µs of CPU per stored event — Postgres, the hubs, Mosquitto and the simulator together, all on this machine — 20,000 events/s need ${fmt(needed, 2)} cores; the machine has 2, so its ceiling is ≈ ${fmt(ceiling)} events/s with nothing else running, and a p99 under 1 s needs headroom below that (a load at the ceiling queues without bound).`,
+      : `At ${fmt(perEvent)} µs of CPU per stored event — Postgres, the hubs, Mosquitto and the simulator together, all on this machine, over the measured window — 20,000 events/s need ${fmt(needed, 2)} cores; the machine has 2, so its ceiling is ≈ ${fmt(ceiling)} events/s with nothing else running, and a p99 under 1 s needs headroom below that (a load at the ceiling queues without bound).`,
   ];
   if (light) {
     const r = light.result;
     lines.push(
-      `Below saturation (same ${fmt(r.vehicles)} vehicles, ${values['light-rate']} events/s each, offered ${fmt(r.vehicles * n('light-rate'))} events/s, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored, publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms (p99 < 1 s: ${r.latencyMs.p99 < 1_000 ? 'met' : 'MISSED'}), exactly once: ${once(light)}; CPU per stored event ${cpuPerEvent(light).line}.`,
+      `Below saturation (same ${fmt(r.vehicles)} vehicles, ${values['light-rate']} events/s each, offered ${fmt(r.vehicles * n('light-rate'))} events/s, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored, publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms (p99 < 1 s: ${r.latencyMs.p99 < 1_000 ? 'met' : 'MISSED'}), exactly once: ${once(light)}; CPU per stored event over the window ${windowCpuPerEvent(light).line}.`,
     );
   }
   return lines.join('\n\n');
@@ -200,7 +204,7 @@ ${table([
   { measure: 'exactly once', value: once(steady), target: '' },
 ])}
 
-CPU (cores, over the run): ${cpuLine(steady)}. CPU per stored event: ${cpuPerEvent(steady).line}.
+CPU (cores, over the run): ${cpuLine(steady)}. CPU per stored event over the measured window: ${windowCpuPerEvent(steady).line}; over the whole part (connects and the last acks included): ${fmt(cpuPerEvent(steady).total)} µs.
 
 ${capacity(steady, light)}`);
   }

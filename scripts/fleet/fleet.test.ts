@@ -13,7 +13,7 @@ import { execRows } from '../../hub/src/db/rows.js';
 import { createE2eDatabase } from '../../test/support/database.js';
 import { CITY_BBOX, CLASS_WEIGHTS, RoadEventSource, seededRandom } from './events.js';
 import { runFleet, type FleetMode, type FleetResult } from './fleet.js';
-import { startFleetHub, type FleetHub } from './infra.js';
+import { cpuMeter, startFleetHub, type FleetHub } from './infra.js';
 import { fleetDeviceIds } from './provision.js';
 import { verifyExactlyOnce } from './verify.js';
 import { buildBatchPayload } from '../../agent/src/uplink/batch.js';
@@ -72,8 +72,12 @@ describe('fleet simulator against a real hub', () => {
   };
 
   it('steady: every vehicle publishes at its rate and gets an ack per batch', async () => {
-    const r = await run('steady', { rate: 20, batchIntervalMs: 500, durationS: 2.5, warmupS: 1 });
+    const r = await run('steady', { rate: 20, batchIntervalMs: 500, durationS: 2.5, warmupS: 1, readCpu: cpuMeter(hub.processes()).read });
     expect(r.perVehicle.every((v) => v.generated > 0 && v.settled === v.generated)).toBe(true);
+    // The hub's CPU during the measured window: it ingested there, so it used some, and less than the window's length.
+    expect(r.windowCpu?.map((c) => c.name)).toEqual(['hub 1']);
+    expect(r.windowCpu![0]!.cpuSeconds).toBeGreaterThan(0);
+    expect(r.windowCpu![0]!.cpuSeconds).toBeLessThan(r.seconds * 2);
     expect(r.stats.batchesResent).toBe(0);
     expect(r.latencyMs.count).toBeGreaterThan(0);
     expect(r.latencyMs.p99).toBeLessThan(5_000);

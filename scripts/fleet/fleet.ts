@@ -48,6 +48,8 @@ export interface FleetOptions {
   drainTimeoutS?: number;
   /** Rows in the hub's detections table (Postgres count), for stored/s. */
   countStored?: () => Promise<number>;
+  /** CPU seconds so far of each measured process (cpuMeter().read), for the CPU of the steady/flap window. */
+  readCpu?: () => Array<{ name: string; cpu: number }>;
   /**
    * Connect every vehicle once (and leave cleanly) before the run, so the measured connect is a
    * reconnect: the embedded broker's first login per device costs a scrypt verification (~50 ms CPU).
@@ -74,6 +76,8 @@ export interface FleetResult {
   /** Rows added to detections during `seconds` (from Postgres), null without countStored. */
   storedRows: number | null;
   storedPerSecond: number | null;
+  /** steady/flap: CPU seconds each measured process used during the window (with readCpu). */
+  windowCpu: Array<{ name: string; cpuSeconds: number }> | null;
   /** Events settled by acks a second during `seconds`. */
   settledPerSecond: number;
   acksPerSecond: number;
@@ -180,6 +184,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
         drainSeconds,
         tailSeconds: null,
         drained,
+        windowCpu: null,
       });
     }
 
@@ -207,9 +212,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       }
     }
     await sleep(warmupS * 1000);
+    const cpu0 = o.readCpu?.();
     const w0 = { at: performance.now(), stored: o.countStored ? await o.countStored() : null, settled: stats.eventsSettled, acks: stats.acks, lat: stats.latencies.length };
     await sleep((durationS - warmupS) * 1000);
     const w1 = { at: performance.now(), stored: o.countStored ? await o.countStored() : null, settled: stats.eventsSettled, acks: stats.acks, lat: stats.latencies.length };
+    const cpu1 = o.readCpu?.();
     for (const t of timers) clearTimeout(t);
     timers.length = 0;
     const stopAt = performance.now();
@@ -227,6 +234,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       drainSeconds: null,
       tailSeconds: (performance.now() - stopAt) / 1000,
       drained,
+      windowCpu: cpu0 && cpu1 ? cpu1.map((c, i) => ({ name: c.name, cpuSeconds: c.cpu - cpu0[i]!.cpu })) : null,
     });
   } finally {
     clearInterval(ackChecker);
@@ -247,6 +255,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     drainSeconds: number | null;
     tailSeconds: number | null;
     drained: boolean;
+    windowCpu: FleetResult['windowCpu'];
   }): FleetResult {
     return {
       mode: o.mode,
@@ -265,6 +274,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       drainSeconds: m.drainSeconds,
       tailSeconds: m.tailSeconds,
       drained: m.drained,
+      windowCpu: m.windowCpu,
       perVehicle: vehicles.map((v) => ({ deviceId: v.deviceId, generated: v.generated - v.seqBefore, seqBefore: v.seqBefore, settled: v.settled, connects: v.connects })),
       stats,
     };

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
       seed: num('seed'),
       keepIds: ids.length * (mode === 'herd' ? num('backlog') : num('rate') * num('duration')) <= 2_000_000,
       seqBefore,
+      readCpu: cpu.read,
       countStored: async () => Number((await pool.query('select count(*)::bigint as n from detections')).rows[0].n),
       log,
     });
@@ -127,6 +128,10 @@ async function main(): Promise<void> {
     else {
       console.log(`\n${report(result, verified)}`);
       for (const c of cpuUse) console.log(`  CPU ${c.name}: ${c.cpuSeconds.toFixed(1)} s (${c.cores.toFixed(2)} cores)`);
+      if (result.windowCpu && result.storedRows) {
+        const us = (s: number) => ((s * 1e6) / result.storedRows!).toFixed(0);
+        console.log(`  CPU per event stored in the window: ${us(result.windowCpu.reduce((n, c) => n + c.cpuSeconds, 0))} µs (${result.windowCpu.map((c) => `${c.name.split(' (')[0]} ${us(c.cpuSeconds)}`).join(', ')})`);
+      }
     }
     if (!verified.ok) process.exitCode = 1;
   } finally {
