@@ -22,7 +22,7 @@ import { runFleet, type FleetOptions, type FleetResult } from '../fleet/fleet.js
 import { cpuMeter, startFleetHub, type BrokerKind } from '../fleet/infra.js';
 import { databaseUrlFor, ensureDatabase, report } from '../fleet/output.js';
 import { fleetDeviceIds } from '../fleet/provision.js';
-import { commandCpuSeconds } from '../fleet/stats.js';
+import { commandCpuSeconds, costPerEvent } from '../fleet/stats.js';
 import { lastSeqs, verifyExactlyOnce, type ExactlyOnceReport } from '../fleet/verify.js';
 import { fmt, table, writeSection } from './report.js';
 
@@ -113,12 +113,6 @@ async function part(name: string, broker: BrokerKind, replicas: number, count: n
 
 const ms = (v: number) => (Number.isNaN(v) ? '—' : fmt(v));
 const cpuLine = (p: Part) => p.cpu.map((c) => `${c.name} ${fmt(c.cores, 2)}`).join(', ');
-/** CPU µs per stored event, per measured process and in all. */
-function costPerEvent(cpu: ReadonlyArray<{ name: string; cpuSeconds: number }>, rows: number): { total: number; line: string } {
-  const us = (s: number) => (s * 1e6) / Math.max(1, rows);
-  const total = us(cpu.reduce((sum, c) => sum + c.cpuSeconds, 0));
-  return { total, line: `${fmt(total)} µs (${cpu.map((c) => `${c.name.split(' (')[0]} ${fmt(us(c.cpuSeconds))}`).join(', ')})` };
-}
 /** Over the whole part: connects, warm-up and the last acks included. */
 const cpuPerEvent = (p: Part) => costPerEvent(p.cpu, p.verified.rows);
 /** Over the steady window only, where stored/s is measured; the whole part's figure when the window's CPU is missing. */

@@ -19,7 +19,7 @@ import { openDatabase } from '../../hub/src/db/client.js';
 import { FLEET_MODES, runFleet, type FleetMode } from './fleet.js';
 import { cpuMeter, startFleetHub, type BrokerKind, type FleetHub } from './infra.js';
 import { fleetDeviceIds, provisionFleet, type Credentials } from './provision.js';
-import { commandCpuSeconds } from './stats.js';
+import { commandCpuSeconds, costPerEvent } from './stats.js';
 import { lastSeqs, verifyExactlyOnce } from './verify.js';
 import { databaseUrlFor, ensureDatabase, report, summary } from './output.js';
 
@@ -128,10 +128,7 @@ async function main(): Promise<void> {
     else {
       console.log(`\n${report(result, verified)}`);
       for (const c of cpuUse) console.log(`  CPU ${c.name}: ${c.cpuSeconds.toFixed(1)} s (${c.cores.toFixed(2)} cores)`);
-      if (result.windowCpu && result.storedRows) {
-        const us = (s: number) => ((s * 1e6) / result.storedRows!).toFixed(0);
-        console.log(`  CPU per event stored in the window: ${us(result.windowCpu.reduce((n, c) => n + c.cpuSeconds, 0))} µs (${result.windowCpu.map((c) => `${c.name.split(' (')[0]} ${us(c.cpuSeconds)}`).join(', ')})`);
-      }
+      if (result.windowCpu && result.storedRows) console.log(`  CPU per event stored in the window: ${costPerEvent(result.windowCpu, result.storedRows).line}`);
     }
     if (!verified.ok) process.exitCode = 1;
   } finally {

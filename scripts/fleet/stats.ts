@@ -103,3 +103,11 @@ export function commandCpuSeconds(comm: string): number {
   }
   return total;
 }
+
+/** CPU µs per stored event, per measured process and in all (`line`: "114 µs (hub 1 17, postgres 60, …)"). */
+export function costPerEvent(cpu: ReadonlyArray<{ name: string; cpuSeconds: number }>, rows: number): { total: number; line: string } {
+  const us = (s: number) => (s * 1e6) / Math.max(1, rows);
+  const total = us(cpu.reduce((sum, c) => sum + c.cpuSeconds, 0));
+  const round = (v: number) => Math.round(v).toLocaleString('en-US');
+  return { total, line: `${round(total)} µs (${cpu.map((c) => `${c.name.split(' (')[0]} ${round(us(c.cpuSeconds))}`).join(', ')})` };
+}
