@@ -12,7 +12,7 @@
 // Database: roadwatch_bench_fleet on ROADWATCH_BENCH_DATABASE_URL's server (else ROADWATCH_TEST_DATABASE_URL,
 // else postgres://postgres@127.0.0.1:5432), created when missing and emptied before each part.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -84,16 +84,18 @@ async function part(name: string, broker: BrokerKind, replicas: number, count: n
   const database = await openDatabase({ databaseUrl, dataDir: dir, logger: pino({ level: 'warn' }), poolSize: 2 });
   try {
     const seqBefore = await lastSeqs(database.db, ids);
-    const cpu = cpuMeter(hub.processes(), [
-      { name: 'postgres (every backend of the server)', read: () => commandCpuSeconds('postgres') },
-      { name: 'simulator (this process)', read: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } },
-    ]);
+    const meterCpu = () =>
+      cpuMeter(hub.processes(), [
+        { name: 'postgres (every backend of the server)', read: () => commandCpuSeconds('postgres') },
+        { name: 'simulator (this process)', read: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } },
+      ]);
+    const cpu = meterCpu();
     const result = await runFleet({
       ...options,
       url: hub.vehicleUrl,
       credentials: hub.credentials,
       seqBefore,
-      readCpu: cpu.read,
+      meterCpu,
       countStored: async () => Number((await pool.query('select count(*)::bigint as n from detections')).rows[0].n),
       log: (l) => console.log(l),
     });
@@ -133,18 +135,19 @@ function explain(scale: number, measuredCores: number, hubCoresOne: number, hubC
 
 /**
  * Whether this machine can meet the steady targets at all: the CPU the pipeline spends per stored
- * event, times the target rate, against its 2 cores; and the latency at a load below saturation.
+ * event, times the target rate, against the machine's cores; and the latency at a load below saturation.
  */
 function capacity(steady: Part, light: Part | undefined): string {
   const perEvent = windowCpuPerEvent(steady).total;
   const needed = (perEvent * 20_000) / 1e6;
-  const ceiling = 2e6 / perEvent;
+  const cores = availableParallelism();
+  const ceiling = (cores * 1e6) / perEvent;
   const offered = steady.result.vehicles * n('rate');
   const keptUp = (steady.result.storedPerSecond ?? 0) >= 0.95 * offered;
   const lines = [
     keptUp
       ? `This run kept up with its load (${fmt(offered)} events/s offered), so the CPU per event (${fmt(perEvent)} µs) includes the processes' idle overhead and says little about the ceiling; run the full 5,000 vehicles × 4/s to find it.`
-      : `At ${fmt(perEvent)} µs of CPU per stored event — Postgres, the hubs, Mosquitto and the simulator together, all on this machine, over the measured window — 20,000 events/s need ${fmt(needed, 2)} cores; the machine has 2, so its ceiling is ≈ ${fmt(ceiling)} events/s with nothing else running, and a p99 under 1 s needs headroom below that (a load at the ceiling queues without bound).`,
+      : `At ${fmt(perEvent)} µs of CPU per stored event — Postgres, the hubs, Mosquitto and the simulator together, all on this machine, over the measured window — 20,000 events/s need ${fmt(needed, 2)} cores; the machine has ${cores}, so its ceiling is ≈ ${fmt(ceiling)} events/s with nothing else running, and a p99 under 1 s needs headroom below that (a load at the ceiling queues without bound).`,
   ];
   if (light) {
     const r = light.result;

@@ -72,7 +72,7 @@ describe('fleet simulator against a real hub', () => {
   };
 
   it('steady: every vehicle publishes at its rate and gets an ack per batch', async () => {
-    const r = await run('steady', { rate: 20, batchIntervalMs: 500, durationS: 2.5, warmupS: 1, readCpu: cpuMeter(hub.processes()).read });
+    const r = await run('steady', { rate: 20, batchIntervalMs: 500, durationS: 2.5, warmupS: 1, meterCpu: () => cpuMeter(hub.processes()) });
     expect(r.perVehicle.every((v) => v.generated > 0 && v.settled === v.generated)).toBe(true);
     // The hub's CPU during the measured window: it ingested there, so it used some, and less than the window's length.
     expect(r.windowCpu?.map((c) => c.name)).toEqual(['hub 1']);

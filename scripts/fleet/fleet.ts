@@ -48,8 +48,8 @@ export interface FleetOptions {
   drainTimeoutS?: number;
   /** Rows in the hub's detections table (Postgres count), for stored/s. */
   countStored?: () => Promise<number>;
-  /** CPU seconds so far of each measured process (cpuMeter().read), for the CPU of the steady/flap window. */
-  readCpu?: () => Array<{ name: string; cpu: number }>;
+  /** Starts a CPU meter of the measured processes (a fresh cpuMeter), for the CPU of the steady/flap window. */
+  meterCpu?: () => { end(): Array<{ name: string; cpuSeconds: number }> };
   /**
    * Connect every vehicle once (and leave cleanly) before the run, so the measured connect is a
    * reconnect: the embedded broker's first login per device costs a scrypt verification (~50 ms CPU).
@@ -76,7 +76,7 @@ export interface FleetResult {
   /** Rows added to detections during `seconds` (from Postgres), null without countStored. */
   storedRows: number | null;
   storedPerSecond: number | null;
-  /** steady/flap: CPU seconds each measured process used during the window (with readCpu). */
+  /** steady/flap: CPU seconds each measured process used during the window (with meterCpu). */
   windowCpu: Array<{ name: string; cpuSeconds: number }> | null;
   /** Events settled by acks a second during `seconds`. */
   settledPerSecond: number;
@@ -212,11 +212,11 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       }
     }
     await sleep(warmupS * 1000);
-    const cpu0 = o.readCpu?.();
+    const windowMeter = o.meterCpu?.();
     const w0 = { at: performance.now(), stored: o.countStored ? await o.countStored() : null, settled: stats.eventsSettled, acks: stats.acks, lat: stats.latencies.length };
     await sleep((durationS - warmupS) * 1000);
     const w1 = { at: performance.now(), stored: o.countStored ? await o.countStored() : null, settled: stats.eventsSettled, acks: stats.acks, lat: stats.latencies.length };
-    const cpu1 = o.readCpu?.();
+    const windowCpu = windowMeter?.end() ?? null;
     for (const t of timers) clearTimeout(t);
     timers.length = 0;
     const stopAt = performance.now();
@@ -234,7 +234,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       drainSeconds: null,
       tailSeconds: (performance.now() - stopAt) / 1000,
       drained,
-      windowCpu: cpu0 && cpu1 ? cpu1.map((c, i) => ({ name: c.name, cpuSeconds: c.cpu - cpu0[i]!.cpu })) : null,
+      windowCpu,
     });
   } finally {
     clearInterval(ackChecker);

@@ -143,8 +143,6 @@ export function cpuMeter(processes: Array<{ name: string; pid: number }>, extra:
   let start = read();
   let t = performance.now();
   return {
-    /** CPU seconds of each process so far (for a window of the caller's own: FleetOptions.readCpu). */
-    read,
     begin() {
       start = read();
       t = performance.now();

@@ -99,7 +99,8 @@ async function main(): Promise<void> {
       await database.close();
       throw error;
     });
-    const cpu = cpuMeter(hub?.processes() ?? [], [{ name: 'postgres (all backends of the server)', read: () => commandCpuSeconds('postgres') }, { name: 'simulator', read: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } }]);
+    const meterCpu = () => cpuMeter(hub?.processes() ?? [], [{ name: 'postgres (all backends of the server)', read: () => commandCpuSeconds('postgres') }, { name: 'simulator', read: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } }]);
+    const cpu = meterCpu();
     const result = await runFleet({
       mode,
       url,
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
       seed: num('seed'),
       keepIds: ids.length * (mode === 'herd' ? num('backlog') : num('rate') * num('duration')) <= 2_000_000,
       seqBefore,
-      readCpu: cpu.read,
+      meterCpu,
       countStored: async () => Number((await pool.query('select count(*)::bigint as n from detections')).rows[0].n),
       log,
     });
