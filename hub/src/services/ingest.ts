@@ -2,7 +2,7 @@ import { PROTOCOL_VERSION, type Ack, type RejectedEvent } from '@roadwatch/share
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Db } from '../db/client.js';
-import { execRows, isRetryableTxError } from '../db/rows.js';
+import { execPrepared, execRows, isRetryableTxError } from '../db/rows.js';
 import { aggregatesChanged } from './aggregates-sql.js';
 import type { IngestRules } from './alarm-rules.js';
 import { DEFAULT_H3_RESOLUTION, ingestGroupStatement, quarantinePayloadStatement, toDetectionRow, type DetectionRow, type QuarantineRow, type StatementBatch } from './ingest-sql.js';
@@ -23,6 +23,8 @@ export interface IngestServiceDeps {
   aggregates?: boolean;
   /** Group commit (config `ingest.*`): how batches that arrive together share statements. */
   groupCommit?: Partial<GroupCommitOptions>;
+  /** Run the ingest statement as a named prepared statement (default true; false only for a bench's reference). */
+  prepared?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export class IngestService implements BatchIngest {
   private readonly h3Resolution: number;
   private readonly rules: IngestRules | undefined;
   private readonly aggregates: boolean;
+  private readonly prepared: boolean;
   private readonly group: GroupCommitOptions;
   private readonly groupMetrics: GroupMetrics;
   private readonly queue: Pending[] = [];
@@ -101,6 +104,7 @@ export class IngestService implements BatchIngest {
     this.h3Resolution = deps.h3Resolution ?? DEFAULT_H3_RESOLUTION;
     this.rules = deps.rules;
     this.aggregates = deps.aggregates ?? true;
+    this.prepared = deps.prepared ?? true;
     this.logger = deps.logger.child({ svc: 'ingest' });
     this.clock = deps.clock ?? (() => new Date());
     this.metrics = ingestMetrics(deps.registry);
@@ -295,7 +299,7 @@ export class IngestService implements BatchIngest {
     const query = ingestGroupStatement({ now: this.clock().toISOString(), batches: statement, h3Resolution: this.h3Resolution, aggregates: this.aggregates });
     for (let attempt = 1; ; attempt++) {
       try {
-        const rows = await execRows<{ event_id: string }>(this.db, query);
+        const rows = this.prepared ? await execPrepared<{ event_id: string }>(this.db, 'rw_ingest', query) : await execRows<{ event_id: string }>(this.db, query);
         const out = batches.map((): string[] => []);
         for (const r of rows) out[owner.get(r.event_id)!]!.push(r.event_id);
         return out;
