@@ -147,17 +147,21 @@ export function ingestGroupStatement(p: {
       ${hourlyDeviceInsert(sql`ins`, true)}
     ), agg_cell as (
       ${hourlyCellInsert(sql`ins`, resolution, true)}
+    ), seen as (
+      select array(select distinct device_id from ins) as ids
+    ), known as (
+      select y.device_id, y.n from agg_device_numbers y where y.device_id = any((select ids from seen)::text[])
     ), dn_new as (
       insert into agg_device_numbers as x (device_id)
-      select v.device_id from (select distinct device_id from ins) v
-      where not exists (select 1 from agg_device_numbers y where y.device_id = v.device_id)
+      select v.device_id from unnest((select ids from seen)) as v(device_id)
+      where v.device_id not in (select device_id from known)
       order by v.device_id
       on conflict (device_id) do update set device_id = excluded.device_id
       returning x.device_id, x.n
     ), dn as (
       select device_id, n from dn_new
       union all
-      select y.device_id, y.n from agg_device_numbers y where y.device_id in (select device_id from ins)
+      select device_id, n from known
     ), agg_daily as (
       ${dailyCellInsert(sql`(select i.device_id, i.ts, i.class, i.h3_cell, dn.n as device_n from ins i join dn on dn.device_id = i.device_id)`, resolution, sql`(select repeat('0', max(n) + 1)::bit varying from dn)`, true)}
     )`}${severe.length ? sql`, severe as (
@@ -168,7 +172,7 @@ export function ingestGroupStatement(p: {
       from json_to_recordset(${JSON.stringify(quarantine)}::json) as q(device_id text, batch_id text, seq bigint, event_id text, reason text, payload text)
     ), dl as (
       select device_id from devices
-      where device_id in (select json_array_elements_text(${JSON.stringify(devices)}::json))
+      where device_id = any(${sql.param(devices)}::text[])
         and (last_seen_at is null or last_seen_at < ${p.now}::timestamptz - interval '1 second')
       order by device_id
       for update
