@@ -6,6 +6,7 @@
  *   ROADWATCH_TEST_DATABASE_URL=postgres://… npx tsx hub/src/services/testing/group-ingest-bench.ts [vehicles=2000] [batches=6000] [events=20] [inFlight=24] [rounds=2]
  */
 import { sql } from 'drizzle-orm';
+import { inParallel } from '../../../../scripts/fleet/parallel.js';
 import { commandCpuSeconds } from '../../../../scripts/fleet/stats.js';
 import { testDatabases, testLogger } from '../../db/testing/databases.js';
 import { IngestService } from '../ingest.js';
@@ -25,13 +26,7 @@ async function run(prepared: boolean): Promise<{ rate: number; pg: number; me: n
   const pg0 = commandCpuSeconds('postgres');
   const me0 = process.cpuUsage();
   const t0 = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < work.length) {
-      const w = work[next++]!;
-      await ingest.ingest(w.deviceId, w.payload, 'mqtt');
-    }
-  }));
+  await inParallel(work, inFlight, async (w) => void (await ingest.ingest(w.deviceId, w.payload, 'mqtt')));
   const seconds = (performance.now() - t0) / 1000;
   const me = process.cpuUsage(me0);
   const stored = work.length * events;

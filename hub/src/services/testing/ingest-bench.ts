@@ -5,6 +5,7 @@
  * and (Postgres) with COPY of the same number of rows.
  */
 import { newBatchId } from '@roadwatch/shared';
+import { inParallel } from '../../../../scripts/fleet/parallel.js';
 import { sql, type SQL } from 'drizzle-orm';
 import type pg from 'pg';
 import type { HubDatabase } from '../../db/client.js';
@@ -26,13 +27,6 @@ async function timeIt(label: string, events: number, work: () => Promise<void>) 
   await work();
   const s = (performance.now() - t0) / 1000;
   console.log(`${label.padEnd(44)} ${Math.round(events / s).toLocaleString('en').padStart(9)} events/s  (${(s * 1000 / batches).toFixed(1)} ms/batch)`);
-}
-
-async function inParallel<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
 }
 
 function unnestStatement(deviceId: string, batchId: string, payload: string): SQL {
