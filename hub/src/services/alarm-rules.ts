@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { AlarmsConfig } from '../config/schema.js';
 import type { Db } from '../db/client.js';
-import { execRows } from '../db/rows.js';
+import { execPrepared, execRows } from '../db/rows.js';
 import { evaluateDevice, hotspotAlarm, RULES_ACTOR, sensorSource, severeCandidate, type CellSupport, type DeviceFacts, type SevereCandidate } from './alarm-conditions.js';
 import type { Alarm, RaiseAlarmInput } from './alarm-types.js';
 import type { AlarmService } from './alarms.js';
@@ -217,8 +217,10 @@ export class AlarmRules implements IngestRules {
   }
 
   private async deviceFacts(deviceId: string | undefined): Promise<DeviceFacts[]> {
-    const rows = await execRows<{ device_id: string; last_seen_at: unknown; state: string | null; payload: unknown; status_at: unknown; sensor_fault_since: unknown }>(
+    // Prepared: run after every status update, for its device.
+    const rows = await execPrepared<{ device_id: string; last_seen_at: unknown; state: string | null; payload: unknown; status_at: unknown; sensor_fault_since: unknown }>(
       this.db,
+      'rw_device_facts',
       sql`select d.device_id, d.last_seen_at, s.state, s.payload, s.updated_at as status_at, s.sensor_fault_since
           from devices d left join device_status s on s.device_id = d.device_id
           ${deviceId === undefined ? sql`` : sql`where d.device_id = ${deviceId}`}

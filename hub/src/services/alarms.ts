@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
-import { execRows } from '../db/rows.js';
+import { execPrepared, execRows } from '../db/rows.js';
 import {
   ALARM_SEVERITIES,
   ALARM_STATUSES,
@@ -143,8 +143,10 @@ export class AlarmService {
 
   /** Open alarms of some types, optionally of one device (the rules' view of what to clear). */
   async listOpen(types: readonly AlarmType[], deviceId?: string): Promise<Alarm[]> {
-    const rows = await execRows(
+    // Prepared (a few shapes: the rules' fixed type lists, with or without a device): run after every status update.
+    const rows = await execPrepared(
       this.db,
+      'rw_open_alarms',
       sql`select ${ALARM_COLUMNS} from alarms a
           where a.status <> 'cleared' and a.type in (${sql.join(types.map((t) => sql`${t}`), sql`, `)})
             ${deviceId === undefined ? sql`` : sql`and a.device_id = ${deviceId}`}

@@ -6,6 +6,7 @@ import type { HubDatabase } from '../db/client.js';
 import { execRows } from '../db/rows.js';
 import { testDatabases, testLogger } from '../db/testing/databases.js';
 import { AlarmsConfigSchema } from '../config/schema.js';
+import { aggregatesVersion } from './aggregates-sql.js';
 import { AggregatesService } from './aggregates.js';
 import { DeviceRegistryService } from './devices.js';
 import { createServices, type Services } from './index.js';
@@ -277,6 +278,24 @@ describe.each(testDatabases())('IngestService group commit on $name', ({ open })
     expect(await metric('roadwatch_hub_ingest_statement_batches', {}, 'count')).toBe(statements);
     expect(await metric('roadwatch_hub_events_stored_total')).toBe(distinct.size);
     expect(await metric('roadwatch_hub_batches_total', { channel: 'mqtt' })).toBe(batches.length);
+  });
+
+  it('moves agg_changes after the commits, one bump shared by the statements that commit while one runs', async () => {
+    const ingest = start({ statements: 4, maxBatches: 1 });
+    const position = async () => {
+      const [row] = await execRows<{ v: string; is_called: boolean }>(database.db, aggregatesVersion);
+      return Number(row!.v) - (row!.is_called ? 0 : 1);
+    };
+    const before = await position();
+    const outs = await Promise.all(
+      DEVICES.flatMap((deviceId) => [0, 1, 2].map(async () => ({ stored: (await ingest.ingest(deviceId, batchPayload(deviceId, makeEvents(5)), 'mqtt')).stored, after: await position() }))),
+    );
+    expect(outs.every((o) => o.stored === 5 && o.after > before)).toBe(true);
+    const statements = await metric('roadwatch_hub_ingest_statements_total', { kind: 'group' });
+    expect(statements).toBe(DEVICES.length * 3);
+    const bumps = (await position()) - before;
+    expect(bumps).toBeGreaterThanOrEqual(1);
+    expect(bumps).toBeLessThan(statements);
   });
 
   it('the same event in two coalesced batches is stored once: stored for one caller, a duplicate for the other', async () => {

@@ -98,6 +98,9 @@ export class IngestService implements BatchIngest {
   private readonly groupMetrics: GroupMetrics;
   private readonly queue: Pending[] = [];
   private running = 0;
+  /** The agg_changes bump running now, and the one queued behind it (see aggregatesChanged). */
+  private bumping: Promise<void> | null = null;
+  private bumpQueued: Promise<void> | null = null;
 
   constructor(deps: IngestServiceDeps) {
     this.db = deps.db;
@@ -245,7 +248,7 @@ export class IngestService implements BatchIngest {
       for (const p of group) p.reject(err);
       return;
     }
-    if (this.aggregates && results.some((r) => r.length)) await this.aggregatesChanged(group);
+    if (this.aggregates && results.some((r) => r.length)) await this.aggregatesChanged();
     group.forEach((p, i) => p.resolve(results[i]!));
   }
 
@@ -311,15 +314,33 @@ export class IngestService implements BatchIngest {
 
   /**
    * Tells cached cell answers (AggregatesService.cells) that the rollups moved. After the commit, never
-   * inside the statement: a reader must not see the new position before it can see the rows. Failing
-   * here loses nothing stored (the answers then age out within a minute), so it is logged, not thrown.
+   * inside the statement: a reader must not see the new position before it can see the rows. Groups
+   * that commit while a bump runs share the one queued behind it (it starts after their commits), so
+   * under load there is about one bump per round trip, not one per statement. Failing here loses
+   * nothing stored (the answers then age out within a minute), so it is logged, never thrown.
    */
-  private async aggregatesChanged(group: Pending[]): Promise<void> {
-    try {
-      await this.db.execute(aggregatesChanged);
-    } catch (err) {
-      this.logger.warn({ err, batches: group.map((p) => p.batchId).slice(0, 5) }, 'could not mark the rollups changed; cached cell answers may lag for up to a minute');
-    }
+  private aggregatesChanged(): Promise<void> {
+    if (this.bumpQueued) return this.bumpQueued;
+    if (!this.bumping) return this.startBump();
+    this.bumpQueued = this.bumping.then(() => {
+      this.bumpQueued = null;
+      return this.startBump();
+    });
+    return this.bumpQueued;
+  }
+
+  private startBump(): Promise<void> {
+    const run = this.db
+      .execute(aggregatesChanged)
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.warn({ err }, 'could not mark the rollups changed; cached cell answers may lag for up to a minute'),
+      )
+      .finally(() => {
+        if (this.bumping === run) this.bumping = null;
+      });
+    this.bumping = run;
+    return run;
   }
 }
 

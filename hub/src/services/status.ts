@@ -2,6 +2,7 @@ import { StatusSchema } from '@roadwatch/shared';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import { execPrepared } from '../db/rows.js';
 import { hasUnstorableText } from './ingest-validate.js';
 import type { StatusRecorder } from './ports.js';
 
@@ -42,7 +43,8 @@ export class StatusService implements StatusRecorder {
     // sensor_fault_since: for each sensor now in `fault`, since when without a break — kept from the
     // previous row when it was already in fault, else now. A status without sensors (the last will) empties it.
     const faulty = Object.fromEntries(Object.entries(status.sensors ?? {}).filter(([, state]) => state === 'fault').map(([sensor]) => [sensor, now]));
-    await this.db.execute(sql`
+    // Prepared: every vehicle sends one every 30 s, the hub's most frequent statement after ingest.
+    await execPrepared(this.db, 'rw_status', sql`
       insert into device_status as s (device_id, state, payload, updated_at, sensor_fault_since)
       values (${deviceId}, ${status.state}, ${JSON.stringify(status)}::jsonb, ${now}::timestamptz, ${JSON.stringify(faulty)}::jsonb)
       on conflict (device_id) do update set
