@@ -10,7 +10,7 @@ describe('npm run bench: choosing the benchmarks', () => {
   });
 
   it('names an unknown benchmark and lists the known ones', () => {
-    expect(() => select({ only: ['apii'] })).toThrow(/unknown benchmark apii: choose from outbox, sync, detect, drive, pipeline, api, fleet/);
+    expect(() => select({ only: ['apii'] })).toThrow(/unknown benchmark apii: choose from outbox, sync, detect, drive, pipeline, api, ingest, fleet/);
   });
 
   it('passes arguments through per benchmark, and explains the form of a bad one', () => {

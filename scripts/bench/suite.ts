@@ -8,6 +8,7 @@ export const BENCHMARKS = [
   { name: 'drive', script: 'eval:drive', what: 'simulated drives through replay scored against ground truth' },
   { name: 'pipeline', script: 'bench:pipeline', what: 'a recorded drive through roadwatch replay vs bare inference; RSS' },
   { name: 'api', script: 'bench:api', what: 'REST API p50/p95/p99 over 10 M detections; ingest with rules on vs off' },
+  { name: 'ingest', script: 'bench:ingest', what: '5,000 vehicles\' small batches into IngestService: prepared ingest statement vs text' },
   { name: 'fleet', script: 'bench:fleet', what: '5,000 vehicles, shift-change herd, 2 replicas vs 1, aedes vs Mosquitto' },
 ] as const;
 
