@@ -1,4 +1,5 @@
 // npm run bench:ingest [-- --vehicles 5000 --batches 10000 --events 20 --in-flight 24 --rounds 3 --no-write]
+// (Postgres: ROADWATCH_BENCH_DATABASE_URL, else ROADWATCH_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
 // The fleet's steady load without the broker: many vehicles sending small batches straight into
 // IngestService on Postgres (group commit, default limits), the ingest statement prepared (as the hub
 // runs it) against the same statement sent as text every time (the reference), alternating in one run.
@@ -25,8 +26,9 @@ const { values } = parseArgs({
 const n = (k: 'vehicles' | 'batches' | 'events' | 'in-flight' | 'rounds') => Number(values[k]);
 const [vehicles, batches, events, inFlight, rounds] = [n('vehicles'), n('batches'), n('events'), n('in-flight'), n('rounds')];
 
-const postgres = testDatabases().find((d) => d.name === 'postgres');
-if (!postgres) throw new Error('bench:ingest needs Postgres: set ROADWATCH_TEST_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)');
+// The server of the other Postgres benchmarks: ROADWATCH_BENCH_DATABASE_URL, else ROADWATCH_TEST_DATABASE_URL, else the local one.
+process.env.ROADWATCH_TEST_DATABASE_URL = process.env.ROADWATCH_BENCH_DATABASE_URL ?? process.env.ROADWATCH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const postgres = testDatabases().find((d) => d.name === 'postgres')!;
 const database = await postgres.open();
 const devices = Array.from({ length: vehicles }, (_, i) => `veh-${String(i).padStart(5, '0')}`);
 await database.db.execute(sql`insert into devices (device_id, secret_hash) select unnest(${sql.param(devices)}::text[]), 'x'`);
