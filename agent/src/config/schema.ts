@@ -78,6 +78,8 @@ export const AgentConfigSchema = z.strictObject({
       batchMaxEvents: z.number().int().min(1).max(10_000).default(500),
       batchMaxBytes: z.number().int().min(4096).max(MAX_PAYLOAD_BYTES).default(256 * 1024),
       maxInFlight: z.number().int().min(1).max(64).default(4),
+      /** A batch that is not full waits until this long after the previous one (0: sends at once); for big fleets, see docs/FLEET.md. */
+      lingerMs: z.number().int().min(0).max(60_000).default(0),
       /** Resend when no ack at all came for this long while batches are out (see ackOverdue). */
       ackTimeoutMs: z.number().int().min(1000).default(30_000),
       /** …and when the oldest batch waited this long although acks for later ones came (at least ackTimeoutMs). */
@@ -166,6 +168,7 @@ export const AGENT_ENV: readonly EnvBinding[] = [
   { name: 'ROADWATCH_OUTBOX_MAX_BYTES', path: ['outbox', 'maxBytes'], parse: asInt },
   { name: 'ROADWATCH_UPLINK_BATCH_MAX_EVENTS', path: ['uplink', 'batchMaxEvents'], parse: asInt },
   { name: 'ROADWATCH_UPLINK_MAX_IN_FLIGHT', path: ['uplink', 'maxInFlight'], parse: asInt },
+  { name: 'ROADWATCH_UPLINK_LINGER_MS', path: ['uplink', 'lingerMs'], parse: asInt },
   { name: 'ROADWATCH_HUB_CA_FILE', path: ['uplink', 'caFile'] },
   { name: 'ROADWATCH_MODEL', path: ['detector', 'modelPath'] },
   { name: 'ROADWATCH_DETECTOR_PROVIDER', path: ['detector', 'provider'] },

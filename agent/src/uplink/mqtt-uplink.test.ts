@@ -146,6 +146,36 @@ describe('MqttUplink against a real MQTT broker', () => {
     expect(uplink.snapshot().state).toBe('online');
   });
 
+  it('lingerMs: events found one at a time go out together in the next batch; full batches and sync now do not wait', async () => {
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 10, lingerMs: 1_000 } });
+    await uplink.start();
+    await waitFor('online', () => uplink.uplinkState === 'online');
+    // The first event after a quiet spell goes at once…
+    outbox.append(sampleEvents(1));
+    uplink.notify();
+    await waitFor('first batch', () => hub.batches.length === 1);
+    // …the next ones, found while the linger runs, wait and travel together.
+    for (let i = 0; i < 4; i++) {
+      outbox.append(sampleEvents(1, 1 + i));
+      uplink.notify();
+      await sleep(20);
+    }
+    expect(hub.batches).toHaveLength(1);
+    await waitFor('lingered batch', () => hub.batches.length === 2);
+    expect(hub.batches.map((b) => b.seqs)).toEqual([[1], [2, 3, 4, 5]]);
+    // A full batch does not wait.
+    outbox.append(sampleEvents(10, 5));
+    uplink.notify();
+    await waitFor('full batch', () => hub.batches.length === 3);
+    expect(hub.batches[2]!.seqs).toHaveLength(10);
+    // Nor does `roadwatch sync --now`.
+    outbox.append(sampleEvents(2, 15));
+    expect(uplink.syncNow()).toMatchObject({ action: 'sending', batchesSent: 1 });
+    await waitFor('outbox drained', () => outbox.stats().depth === 0);
+    expect(hub.batches.map((b) => b.seqs.length)).toEqual([1, 4, 10, 2]);
+    expect(hub.storedCount).toBe(17);
+  });
+
   it('publishes a valid retained status on connect, and offline on stop', async () => {
     const { hub, outbox, uplink, config } = await setup({ mode: 'never' });
     outbox.append(sampleEvents(25));

@@ -101,6 +101,12 @@ export class MqttUplink {
   private pumpAgain = false;
   private pumpScheduled = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** uplink.lingerMs: wakes the send loop when the wait for a fuller batch is over. */
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** mono() when the last batch went out; -Infinity after a (re)connect or resend, so the next one goes at once. */
+  private lastBatchAt = -Infinity;
+  /** syncNow: send what waits without lingering. */
+  private flushNow = false;
   private ackTimer: NodeJS.Timeout | undefined;
   private stopPromise: Promise<void> | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
@@ -182,7 +188,12 @@ export class MqttUplink {
     if (!this.started || this.stopping) return { action: 'stopped', state: this.state, batchesSent: 0, inFlight: this.inFlight.size };
     if (this.link?.ready) {
       const before = this.counters.batchesSent;
-      this.pump();
+      this.flushNow = true;
+      try {
+        this.pump();
+      } finally {
+        this.flushNow = false;
+      }
       const batchesSent = this.counters.batchesSent - before;
       const action = batchesSent > 0 ? 'sending' : this.inFlight.size > 0 ? 'awaiting-acks' : 'up-to-date';
       return { action, state: this.state, batchesSent, inFlight: this.inFlight.size };
@@ -213,6 +224,8 @@ export class MqttUplink {
     clearInterval(this.pollTimer);
     clearInterval(this.ackTimer);
     clearInterval(this.statusTimer);
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     const link = this.link!;
     if (link.ready && this.inFlight.size > 0) await this.waitForDrain(this.stopTimeoutMs);
     const client = link.client;
@@ -234,6 +247,7 @@ export class MqttUplink {
 
   private onOnline(): void {
     this.cursor = 0;
+    this.lastBatchAt = -Infinity;
     this.publishStatus();
     clearInterval(this.statusTimer);
     this.statusTimer = setInterval(() => this.publishStatus(), this.config.uplink.statusIntervalMs);
@@ -277,13 +291,15 @@ export class MqttUplink {
       this.log.error({ err: error }, 'reading the outbox failed; retrying at the next poll');
       return false;
     }
+    if (rows.length > 0 && rows.length < batchMaxEvents && this.lingering()) return false;
     const batchId = newBatchId();
     const sentAt = this.clock();
     const envelope = { deviceId: this.config.deviceId, batchId, sentAt: new Date(sentAt).toISOString(), overheadBytes: this.overheadBytes, batchMaxBytes };
     const batch = assembleBatch(rows, envelope);
     if (!batch) return false;
     const { payload, fromSeq, toSeq, events, bytes } = batch;
-    this.inFlight.add({ batchId, fromSeq, toSeq, events, sentAt: this.mono() });
+    this.lastBatchAt = this.mono();
+    this.inFlight.add({ batchId, fromSeq, toSeq, events, sentAt: this.lastBatchAt });
     this.cursor = toSeq;
     this.count('batchesSent');
     this.log.debug({ batchId, fromSeq, toSeq, events, bytes }, 'batch sent');
@@ -293,9 +309,27 @@ export class MqttUplink {
     return true;
   }
 
+  /**
+   * uplink.lingerMs: a batch that is not full waits until lingerMs after the previous one went out, so
+   * a vehicle finding defects steadily sends one fuller batch every lingerMs instead of one per event —
+   * the hub's cost is mostly per batch (docs/FLEET.md). True (and the send loop woken later) while waiting.
+   */
+  private lingering(): boolean {
+    const { lingerMs } = this.config.uplink;
+    if (lingerMs <= 0 || this.flushNow) return false;
+    const waitMs = this.lastBatchAt + lingerMs - this.mono();
+    if (waitMs <= 0) return false;
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.pump();
+    }, Math.ceil(waitMs));
+    return true;
+  }
+
   private resendFromStart(reason: string): void {
     const dropped = this.inFlight.retireAll();
     this.cursor = 0;
+    this.lastBatchAt = -Infinity;
     if (dropped > 0) {
       this.count('batchesResent', dropped);
       this.log.debug({ dropped, reason }, 'in-flight batches dropped; unsettled rows will be sent again');
