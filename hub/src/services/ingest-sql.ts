@@ -7,7 +7,11 @@ import { cellOf } from './geo.js';
 /** aggregates.h3Resolution's default. */
 export const DEFAULT_H3_RESOLUTION = 9;
 
-/** One row for json_to_recordset; keys are the detections column names. */
+/**
+ * One row for json_to_recordset; keys are the detections column names, but for the box: four numbers
+ * the statement puts back into the bbox jsonb (json_to_recordset fills a jsonb field ≈ 8 µs a row
+ * slower than the statement builds it from four numerics: ~40 against ~18 ms for 2,560 rows).
+ */
 export interface DetectionRow {
   event_id: string;
   seq: number;
@@ -21,7 +25,11 @@ export interface DetectionRow {
   class: string;
   confidence: number;
   hits: number;
-  bbox: [number, number, number, number] | null;
+  /** bbox [x1, y1, x2, y2], or all four null. */
+  bbox_x1: number | null;
+  bbox_y1: number | null;
+  bbox_x2: number | null;
+  bbox_y2: number | null;
   frame_w: number | null;
   frame_h: number | null;
   model: string | null;
@@ -51,7 +59,10 @@ export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTIO
     class: e.class,
     confidence: e.confidence,
     hits: e.hits,
-    bbox: e.bbox ?? null,
+    bbox_x1: e.bbox?.[0] ?? null,
+    bbox_y1: e.bbox?.[1] ?? null,
+    bbox_x2: e.bbox?.[2] ?? null,
+    bbox_y2: e.bbox?.[3] ?? null,
     frame_w: e.frame?.w ?? null,
     frame_h: e.frame?.h ?? null,
     model: e.model ?? null,
@@ -135,10 +146,13 @@ export function ingestGroupStatement(p: {
       insert into detections (event_id, device_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg,
                               class, confidence, hits, bbox, frame_w, frame_h, model, h3_cell, batch_id)
       select e.event_id, e.device_id, e.seq, e.ts, e.clock, e.lat, e.lon, e.accuracy_m, e.speed_kmh, e.heading_deg,
-             e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, e.h3_cell, e.batch_id
+             e.class, e.confidence, e.hits,
+             case when e.bbox_x1 is not null then jsonb_build_array(e.bbox_x1, e.bbox_y1, e.bbox_x2, e.bbox_y2) end,
+             e.frame_w, e.frame_h, e.model, e.h3_cell, e.batch_id
       from json_to_recordset(${JSON.stringify(events)}::json) as e(
         event_id uuid, device_id text, batch_id uuid, seq bigint, ts timestamptz, clock text, lat float8, lon float8, accuracy_m real,
-        speed_kmh real, heading_deg real, class text, confidence real, hits int, bbox jsonb,
+        speed_kmh real, heading_deg real, class text, confidence real, hits int,
+        bbox_x1 numeric, bbox_y1 numeric, bbox_x2 numeric, bbox_y2 numeric,
         frame_w int, frame_h int, model text, h3_cell text)
       order by e.event_id
       on conflict (event_id) do nothing

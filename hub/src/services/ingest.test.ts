@@ -74,6 +74,15 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
     void [accuracyM, speedKmh, headingDeg, bbox, frame, model];
     const out = await ingest.ingest('veh-1', new TextEncoder().encode(batchPayload('veh-1', [bare])), 'http');
     expect(out.stored).toBe(1);
+    const [row] = await execRows<{ bbox: unknown; frame_w: unknown }>(database.db, sql`select bbox, frame_w from detections where event_id = ${bare.eventId}`);
+    expect(row).toEqual({ bbox: null, frame_w: null });
+  });
+
+  it('stores a box with fractional coordinates exactly as sent', async () => {
+    const event = { ...makeEvent(), bbox: [0.1, 0.30000000000000004, 1279.5, 719.125] as [number, number, number, number] };
+    await ingest.ingest('veh-1', batchPayload('veh-1', [event]), 'mqtt');
+    const [row] = await execRows<{ bbox: unknown }>(database.db, sql`select bbox from detections where event_id = ${event.eventId}`);
+    expect(row!.bbox).toEqual([0.1, 0.30000000000000004, 1279.5, 719.125]);
   });
 
   it('dedupes the same batch twice, an event in two batches, and a repeat inside one batch', async () => {

@@ -35,7 +35,7 @@ function unnestStatement(deviceId: string, batchId: string, payload: string): SQ
   return sql`insert into detections (event_id, device_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg, class, confidence, hits, bbox, frame_w, frame_h, model, batch_id)
     select e.event_id, ${deviceId}, e.seq, e.ts, e.clock, e.lat, e.lon, e.accuracy_m, e.speed_kmh, e.heading_deg, e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, ${batchId}::uuid from unnest(${col('event_id')}::uuid[], ${col('seq')}::int8[], ${col('ts')}::timestamptz[], ${col('clock')}::text[],
       ${col('lat')}::float8[], ${col('lon')}::float8[], ${col('accuracy_m')}::real[], ${col('speed_kmh')}::real[], ${col('heading_deg')}::real[],
-      ${col('class')}::text[], ${col('confidence')}::real[], ${col('hits')}::int[], ${sql.param(rows.map((r) => JSON.stringify(r.bbox)))}::jsonb[],
+      ${col('class')}::text[], ${col('confidence')}::real[], ${col('hits')}::int[], ${sql.param(rows.map((r) => (r.bbox_x1 === null ? null : JSON.stringify([r.bbox_x1, r.bbox_y1, r.bbox_x2, r.bbox_y2]))))}::jsonb[],
       ${col('frame_w')}::int[], ${col('frame_h')}::int[], ${col('model')}::text[])
       as e(event_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg, class, confidence, hits, bbox, frame_w, frame_h, model)
     order by e.event_id on conflict (event_id) do nothing returning event_id`;
