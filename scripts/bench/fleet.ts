@@ -4,6 +4,7 @@
 //      vehicle --rate events/s; sustained stored/s (Postgres count), acks/s, publish→ack p50/p95/p99;
 //      then the same vehicles at --light-rate (auto: 60 % of the ceiling the steady part measured), for the
 //      latency there; both with the CPU every stored event cost (all measured processes);
+//      and the --rate again in fuller batches, one every --fuller-batch-interval-ms (agents lingering; 0 skips it);
 //   2. herd: --herd-vehicles (1,000) connect at once with --backlog (10,000) events each and drain;
 //   3. 2 hub replicas vs 1 on the same private Mosquitto (a herd of --compare-vehicles × --compare-backlog);
 //   4. the hub's embedded aedes broker vs Mosquitto (the same herd, one hub each).
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '4' },
     'light-rate': { type: 'string', default: 'auto' },
     'batch-interval-ms': { type: 'string', default: '5000' },
+    'fuller-batch-interval-ms': { type: 'string', default: '10000' },
     duration: { type: 'string', default: '60' },
     warmup: { type: 'string', default: '15' },
     'herd-vehicles': { type: 'string', default: '1000' },
@@ -154,6 +156,18 @@ function lightRateAfter(steady: Part): number {
 }
 
 /**
+ * The same events in half as many batches: what agents lingering (uplink.lingerMs) save the hub side,
+ * whose cost is largely per batch (MQTT packets, acks, rollup rows per vehicle, statuses).
+ */
+function fullerBatches(steady: Part, fuller: Part): string {
+  const r = fuller.result;
+  const interval = n('fuller-batch-interval-ms');
+  const perEvent = windowCpuPerEvent(fuller);
+  const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
+  return `Fuller batches (agents with \`uplink.lingerMs\` ${interval}): the same ${fmt(r.vehicles)} vehicles at ${values.rate} events/s each in a batch every ${fmt(interval / 1000, 1)} s (offered ${fmt(r.vehicles * n('rate'))} events/s, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored (${ratio(r.storedPerSecond ?? NaN, steady.result.storedPerSecond ?? NaN)} the ${fmt(n('batch-interval-ms') / 1000, 1)} s batches; ≥ 20,000: ${(r.storedPerSecond ?? 0) >= 20_000 ? 'met' : 'MISSED'}), publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms, exactly once: ${once(fuller)}; CPU per stored event over the window ${perEvent.line} (${ratio(perEvent.total, windowCpuPerEvent(steady).total)}).`;
+}
+
+/**
  * Whether this machine can meet the steady targets at all: the CPU the pipeline spends per stored
  * event, times the target rate, against the machine's cores; and the latency at a load below saturation.
  */
@@ -190,6 +204,9 @@ async function main(): Promise<void> {
     const why = keptUp(steady) ? 'the steady load, which this machine kept up with' : `the ceiling of ${fmt(ceilingOf(steady))} events/s`;
     console.log(`lighter load: ${lightRate} events/s per vehicle${values['light-rate'] === 'auto' ? ` (60 % of ${why})` : ''}`);
     parts.push(await part('steady, lighter load', 'mosquitto', 2, n('vehicles'), { ...steadyOptions, rate: lightRate }));
+    if (n('fuller-batch-interval-ms') > 0) {
+      parts.push(await part('steady, fuller batches', 'mosquitto', 2, n('vehicles'), { ...steadyOptions, batchIntervalMs: n('fuller-batch-interval-ms'), rate: n('rate') }));
+    }
   }
   if (!skip.has('herd')) {
     parts.push(await part('herd', 'mosquitto', 2, n('herd-vehicles'), { ...common, mode: 'herd', backlog: n('backlog') }));
@@ -206,6 +223,7 @@ async function main(): Promise<void> {
   const sections: string[] = [];
   const steady = parts.find((p) => p.name === 'steady');
   const light = parts.find((p) => p.name === 'steady, lighter load');
+  const fuller = parts.find((p) => p.name === 'steady, fuller batches');
   const herd = parts.find((p) => p.name === 'herd');
   sections.push(
     `Simulated vehicles (scripts/fleet, one process, one mqtt.js client each, MQTT 3.1.1 QoS 1 with the agent's protocol: batches of ≤ ${common.batchEvents} events, ${common.maxInFlight} in flight, ack timeout ${fmt(common.ackTimeoutMs / 1000)} s, retained statuses every 30 s) with real credentials (hub device registry + Mosquitto password file) against real \`roadwatch-hub serve\` processes and the machine's Postgres 15. Everything — Postgres, Mosquitto, the hubs and the simulator — shares the 2 CPUs (other work on the machine too; load average at the end ${load}). Total run ${fmt((performance.now() - started) / 1000)} s.`,
@@ -226,7 +244,7 @@ ${table([
 
 CPU (cores, over the run): ${cpuLine(steady)}. CPU per stored event over the measured window: ${windowCpuPerEvent(steady).line}; over the whole part (connects and the last acks included): ${fmt(cpuPerEvent(steady).total)} µs.
 
-${capacity(steady, light)}`);
+${capacity(steady, light)}${fuller ? `\n\n${fullerBatches(steady, fuller)}` : ''}`);
   }
   if (herd) {
     const r = herd.result;
