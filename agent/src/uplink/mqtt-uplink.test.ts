@@ -147,7 +147,7 @@ describe('MqttUplink against a real MQTT broker', () => {
   });
 
   it('lingerMs: events found one at a time go out together in the next batch; full batches and sync now do not wait', async () => {
-    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 10, lingerMs: 1_000 } });
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 10, lingerMs: 2_000 } });
     await uplink.start();
     await waitFor('online', () => uplink.uplinkState === 'online');
     // The first event after a quiet spell goes at once…
