@@ -12,7 +12,7 @@ import { openDatabase } from '../../hub/src/db/client.js';
 import { execRows } from '../../hub/src/db/rows.js';
 import { createE2eDatabase } from '../../test/support/database.js';
 import { CITY_BBOX, CLASS_WEIGHTS, RoadEventSource, seededRandom } from './events.js';
-import { runFleet, type FleetMode, type FleetResult } from './fleet.js';
+import { eventsDue, runFleet, type FleetMode, type FleetResult } from './fleet.js';
 import { cpuMeter, startFleetHub, type FleetHub } from './infra.js';
 import { fleetDeviceIds } from './provision.js';
 import { verifyExactlyOnce } from './verify.js';
@@ -35,6 +35,34 @@ describe('road events', () => {
     const steps = events.slice(1).map((e, i) => Math.hypot((e.lat - events[i]!.lat) * 111_320, (e.lon - events[i]!.lon) * 67_800));
     expect(Math.max(...steps)).toBeLessThan(60);
     expect(steps.reduce((a, b) => a + b, 0) / steps.length).toBeGreaterThan(5);
+  });
+});
+
+describe('eventsDue', () => {
+  it('offers the rate over the time that really passed, however late the ticks fire', () => {
+    let t = 0;
+    const due = eventsDue(4, 10_000, () => t);
+    const given = [due()];
+    // Ticks 70 ms late every time, as a busy simulator's timers fire: 10.07 s apart.
+    for (let i = 1; i <= 100; i++) {
+      t = i * 10_070;
+      given.push(due());
+    }
+    expect(given[0]).toBe(40);
+    expect(given.slice(1).every((n) => n === 40 || n === 41)).toBe(true);
+    // 40 for the first interval plus 4/s over the 1,007 s that passed: nothing lost to the lateness.
+    expect(given.reduce((a, b) => a + b, 0)).toBe(40 + Math.floor(4 * 1_007));
+  });
+
+  it('carries fractions over, so a rate below one event per interval still adds up', () => {
+    let t = 0;
+    const due = eventsDue(0.2, 1_000, () => t);
+    const given = [due()];
+    for (let i = 1; i <= 50; i++) {
+      t = i * 1_000;
+      given.push(due());
+    }
+    expect(given.reduce((a, b) => a + b, 0)).toBe(10);
   });
 });
 

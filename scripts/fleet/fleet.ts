@@ -101,6 +101,25 @@ export interface FleetResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A steady vehicle's pace: each call (one per batch timer tick) returns the whole events found since
+ * the previous call at `rate` a second — by the time that really passed, since under load the
+ * simulator's timers fire late and a fixed share per tick would offer less than `rate` (0.7 % less
+ * at 20,000/s). The first call returns one interval's worth, as if the vehicle had been driving.
+ */
+export function eventsDue(rate: number, intervalMs: number, now: () => number): () => number {
+  let carry = 0;
+  let last: number | null = null;
+  return () => {
+    const t = now();
+    carry += (rate * (last === null ? intervalMs : t - last)) / 1000;
+    last = t;
+    const n = Math.floor(carry);
+    carry -= n;
+    return n;
+  };
+}
+
 export async function runFleet(o: FleetOptions): Promise<FleetResult> {
   const log = o.log ?? (() => {});
   const stats = new FleetStats(o.keepIds ?? false);
@@ -200,11 +219,9 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     const durationS = o.durationS ?? 30;
     const warmupS = Math.min(o.warmupS ?? 5, durationS / 2);
     for (const v of vehicles) {
-      let carry = 0;
+      const due = eventsDue(rate, batchIntervalMs, () => performance.now());
       const tick = () => {
-        carry += (rate * batchIntervalMs) / 1000;
-        const n = Math.floor(carry);
-        carry -= n;
+        const n = due();
         if (n > 0) v.produce(n);
       };
       timers.push(
