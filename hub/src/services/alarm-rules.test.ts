@@ -8,6 +8,7 @@ import { testDatabases, testLogger, type TestHubDatabase } from '../db/testing/d
 import type { Alarm } from './alarm-types.js';
 import { cellOf } from './geo.js';
 import { createServices, type Services } from './index.js';
+import { StatusService } from './status.js';
 import { batchPayload, makeEvent } from './testing/fixtures.js';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
@@ -181,6 +182,37 @@ describe.each(testDatabases())('alarm rules on $name', ({ name, open }) => {
     at(650);
     await status('veh-1', faulty);
     expect(await open_('sensor_fault')).toEqual([]);
+  });
+
+  it('a status that can change no alarm skips the device rules; any that might runs them', async () => {
+    const outcomes: string[] = [];
+    const recorder = new StatusService({ db: database.db, logger: testLogger(), clock: () => now, afterRecord: async (r) => outcomes.push(await services.alarmRules.afterStatus(r)) });
+    const send = async (payload: object) => {
+      await recorder.record('veh-1', JSON.stringify({ v: 1, state: 'online', ...payload }));
+      return outcomes.at(-1);
+    };
+    const healthy = { queueDepth: 3, oldestUnsyncedAgeS: 2, sensors: { camera: 'ok', gps: 'ok' } };
+    expect(await send(healthy)).toBe('skipped');
+    expect(await send({ queueDepth: 20_000 })).toBe('evaluated'); // over the threshold: raises
+    expect(await open_('outbox_backlog')).toHaveLength(1);
+    expect(await send(healthy)).toBe('evaluated'); // an alarm is open: the healthy status clears it
+    expect(await open_('outbox_backlog')).toEqual([]);
+    expect(await send(healthy)).toBe('skipped');
+    // A fault not yet old enough raises nothing; once it is, the status raises.
+    expect(await send({ sensors: { camera: 'fault' } })).toBe('skipped');
+    at(301);
+    expect(await send({ sensors: { camera: 'fault' } })).toBe('evaluated');
+    expect(await open_('sensor_fault')).toHaveLength(1);
+    expect(await send(healthy)).toBe('evaluated');
+    expect(await open_('sensor_fault')).toEqual([]);
+    // An alarm another replica (or the timer) opened is seen by the status statement itself.
+    await services.alarms.raise({ type: 'device_offline', source: 'veh-1', deviceId: 'veh-1', severity: 'warning', message: 'veh-1 went offline' });
+    expect(await send(healthy)).toBe('evaluated');
+    expect(await open_('device_offline')).toEqual([]);
+    // The last will always runs the rules.
+    await recorder.record('veh-1', '{"v":1,"state":"offline"}');
+    expect(outcomes.at(-1)).toBe('evaluated');
+    expect(await open_('device_offline')).toHaveLength(1);
   });
 
   it('the timer is idempotent: running it twice changes nothing', async () => {

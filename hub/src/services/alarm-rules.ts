@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { AlarmsConfig } from '../config/schema.js';
 import type { Db } from '../db/client.js';
 import { execPrepared, execRows } from '../db/rows.js';
-import { evaluateDevice, hotspotAlarm, RULES_ACTOR, sensorSource, severeCandidate, type CellSupport, type DeviceFacts, type SevereCandidate } from './alarm-conditions.js';
-import type { Alarm, RaiseAlarmInput } from './alarm-types.js';
+import { evaluateDevice, hotspotAlarm, RULES_ACTOR, sensorSource, severeCandidate, type CellSupport, type DeviceFacts, type DeviceVerdict, type SevereCandidate } from './alarm-conditions.js';
+import { DEVICE_ALARM_TYPES, type Alarm, type RaiseAlarmInput } from './alarm-types.js';
 import type { AlarmService } from './alarms.js';
 import type { SevereAlarmRow } from './alarms-sql.js';
 import type { DetectionRow } from './ingest-sql.js';
+import type { RecordedStatus } from './status.js';
 
 export interface AlarmRulesDeps {
   db: Db;
@@ -143,10 +144,26 @@ export class AlarmRules implements IngestRules {
     }
   }
 
+  /**
+   * After a status was stored: the device rules of its device — unless the status can change no
+   * alarm: an online status whose own figures raise nothing (evaluateDevice on them alone: the device
+   * is active now, so not offline) while no device alarm of it is open, so there is nothing to clear
+   * either. That is every healthy vehicle every 30 s; reading its facts and open alarms for nothing
+   * cost two queries per status. The timer still evaluates every device.
+   */
+  async afterStatus(r: RecordedStatus): Promise<'evaluated' | 'skipped'> {
+    if (!r.alarmOpen && r.status.state === 'online') {
+      const facts: DeviceFacts = { deviceId: r.deviceId, lastSeenAt: null, status: r.status, statusAt: r.at, sensorFaultSince: r.sensorFaultSince };
+      if (!raisesAny(evaluateDevice(facts, this.config, this.clock(), this.startedAt))) return 'skipped';
+    }
+    await this.evaluateDevices(r.deviceId);
+    return 'evaluated';
+  }
+
   /** device_offline, outbox_backlog and sensor_fault of one device (after its status changed) or of all. */
   async evaluateDevices(deviceId?: string): Promise<void> {
     const facts = await this.deviceFacts(deviceId);
-    const open = await this.alarms.listOpen(['device_offline', 'outbox_backlog', 'sensor_fault'], deviceId);
+    const open = await this.alarms.listOpen(DEVICE_ALARM_TYPES, deviceId);
     const openBy = new Map<string, Alarm[]>();
     for (const a of open) if (a.deviceId) openBy.set(a.deviceId, [...(openBy.get(a.deviceId) ?? []), a]);
     const now = this.clock();
@@ -277,4 +294,8 @@ export class AlarmRules implements IngestRules {
 function toDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value : new Date(value as string);
+}
+
+function raisesAny(v: DeviceVerdict): boolean {
+  return Boolean(v.offline || v.backlog || [...v.sensors.values()].some(Boolean));
 }

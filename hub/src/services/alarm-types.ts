@@ -5,6 +5,9 @@ export type AlarmType = (typeof ALARM_TYPES)[number];
 export type AlarmSeverity = (typeof ALARM_SEVERITIES)[number];
 export type AlarmStatus = (typeof ALARM_STATUSES)[number];
 
+/** The alarms the device rules raise from a device's status and activity (source: the device, or `<deviceId>/<sensor>`). */
+export const DEVICE_ALARM_TYPES = ['device_offline', 'outbox_backlog', 'sensor_fault'] as const satisfies readonly AlarmType[];
+
 export interface Alarm {
   id: number;
   type: AlarmType;

@@ -67,7 +67,7 @@ export function createServices(deps: {
     }),
     devices: new DeviceRegistryService(common),
     deviceViews: new DeviceViewService(common),
-    status: new StatusService({ ...common, afterRecord: (deviceId) => alarmRules.evaluateDevices(deviceId) }),
+    status: new StatusService({ ...common, afterRecord: (recorded) => alarmRules.afterStatus(recorded) }),
     detections: new DetectionQueryService(common),
     alarms,
     alarmRules,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubDatabase } from '../db/client.js';
 import { execRows } from '../db/rows.js';
 import { testDatabases, testLogger } from '../db/testing/databases.js';
-import { StatusService } from './status.js';
+import { StatusService, type RecordedStatus } from './status.js';
 
 describe.each(testDatabases())('StatusService on $name', ({ open }) => {
   let database: HubDatabase;
@@ -33,6 +33,24 @@ describe.each(testDatabases())('StatusService on $name', ({ open }) => {
     });
     expect(await status.record('veh-1', new TextEncoder().encode('{"v":1,"state":"offline"}'))).toBe(true);
     expect(await row('veh-1')).toMatchObject({ state: 'offline', payload: { v: 1, state: 'offline' } });
+  });
+
+  it('hands the rules the stored status: fault clocks kept across statuses, and whether a device alarm is open', async () => {
+    const seen: RecordedStatus[] = [];
+    let t = new Date('2026-11-22T09:00:00.000Z');
+    const recorder = new StatusService({ db: database.db, logger: testLogger(), clock: () => t, afterRecord: async (r) => void seen.push(r) });
+    await recorder.record('veh-7', '{"v":1,"state":"online","sensors":{"camera":"fault","gps":"ok"}}');
+    t = new Date('2026-11-22T09:00:30.000Z');
+    await recorder.record('veh-7', '{"v":1,"state":"online","sensors":{"camera":"fault","gps":"fault"}}');
+    expect(seen.map((r) => r.sensorFaultSince)).toEqual([
+      { camera: '2026-11-22T09:00:00.000Z' },
+      { camera: '2026-11-22T09:00:00.000Z', gps: '2026-11-22T09:00:30.000Z' },
+    ]);
+    expect(seen[1]).toMatchObject({ deviceId: 'veh-7', at: t, status: { state: 'online' }, alarmOpen: false });
+    await database.db.execute(sql`insert into alarms (type, source, device_id, severity, status, message) values ('sensor_fault', 'veh-7/camera', 'veh-7', 'major', 'active_ack', 'x'), ('device_offline', 'veh-8', 'veh-8', 'warning', 'active_unack', 'y')`);
+    await recorder.record('veh-7', '{"v":1,"state":"online"}');
+    await recorder.record('veh-9', '{"v":1,"state":"online"}'); // another device's alarm is not this one's
+    expect(seen.slice(2).map((r) => [r.deviceId, r.alarmOpen])).toEqual([['veh-7', true], ['veh-9', false]]);
   });
 
   it('returns false for an invalid payload and keeps the previous status', async () => {
