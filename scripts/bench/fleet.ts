@@ -180,7 +180,12 @@ function fullerBatches(steady: Part, fuller: Part): string {
   const interval = n('fuller-batch-interval-ms');
   const perEvent = windowCpuPerEvent(fuller);
   const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
-  return `Fuller batches (agents with \`uplink.lingerMs\` ${interval}): the same ${fmt(r.vehicles)} vehicles at ${values.rate} events/s each in a batch every ${fmt(interval / 1000, 1)} s (offered ${fmt(offeredOf(fuller))} events/s, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored (${ratio(r.storedPerSecond ?? NaN, steady.result.storedPerSecond ?? NaN)} the ${fmt(n('batch-interval-ms') / 1000, 1)} s batches; ≥ 20,000: ${rateVerdict(fuller)}), publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms, exactly once: ${once(fuller)}; CPU per stored event over the window ${perEvent.line} (${ratio(perEvent.total, windowCpuPerEvent(steady).total)}).`;
+  return `Fuller batches (agents with \`uplink.lingerMs\` ${interval}): the same ${fmt(r.vehicles)} vehicles at ${values.rate} events/s each in a batch every ${fmt(interval / 1000, 1)} s (offered ${fmt(offeredOf(fuller))} events/s, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored (${ratio(r.storedPerSecond ?? NaN, steady.result.storedPerSecond ?? NaN)} the ${fmt(n('batch-interval-ms') / 1000, 1)} s batches; ≥ 20,000: ${rateVerdict(fuller)}), publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms (the simulator's event-loop delay p50 / p99 ${loopDelay(r)}), exactly once: ${once(fuller)}; CPU per stored event over the window ${perEvent.line} (${ratio(perEvent.total, windowCpuPerEvent(steady).total)}).`;
+}
+
+/** The simulator's event-loop delay over a steady window: how late it can see an ack (it counts in the latency). */
+function loopDelay(r: FleetResult): string {
+  return r.loopDelayMs ? `${ms(r.loopDelayMs.p50)} / ${ms(r.loopDelayMs.p99)} ms` : '—';
 }
 
 /**
@@ -201,7 +206,7 @@ function capacity(steady: Part, light: Part | undefined): string {
   if (light) {
     const r = light.result;
     lines.push(
-      `Below saturation (same ${fmt(r.vehicles)} vehicles, ${light.rate} events/s each, offered ${fmt(offeredOf(light))} events/s${values['light-rate'] === 'auto' ? `, 60 % of ${keptUp(steady) ? 'the load above' : 'the ceiling above'}` : ''}, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored, publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms (p99 < 1 s: ${r.latencyMs.p99 < 1_000 ? 'met' : 'MISSED'}), exactly once: ${once(light)}; CPU per stored event over the window ${windowCpuPerEvent(light).line}.`,
+      `Below saturation (same ${fmt(r.vehicles)} vehicles, ${light.rate} events/s each, offered ${fmt(offeredOf(light))} events/s${values['light-rate'] === 'auto' ? `, 60 % of ${keptUp(steady) ? 'the load above' : 'the ceiling above'}` : ''}, measured over ${fmt(r.seconds)} s): ${fmt(r.storedPerSecond ?? NaN)} events/s stored, publish → ack p50 / p95 / p99 ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms (p99 < 1 s: ${r.latencyMs.p99 < 1_000 ? 'met' : 'MISSED'}; the simulator's event-loop delay p50 / p99 ${loopDelay(r)}), exactly once: ${once(light)}; CPU per stored event over the window ${windowCpuPerEvent(light).line}.`,
     );
   }
   return lines.join('\n\n');
@@ -255,6 +260,7 @@ ${table([
   { measure: 'events stored/s (Postgres count over the window)', value: fmt(r.storedPerSecond ?? NaN), target: `≥ 20,000: ${rateVerdict(steady)}` },
   { measure: 'acks/s', value: fmt(r.acksPerSecond), target: '' },
   { measure: 'publish → ack p50 / p95 / p99', value: `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p95)} / ${ms(r.latencyMs.p99)} ms`, target: `p99 < 1 s: ${r.latencyMs.p99 < 1_000 ? 'met' : 'MISSED'}` },
+  { measure: "of which the simulator's own event-loop delay, p50 / p99", value: loopDelay(r), target: '' },
   { measure: 'exactly once', value: once(steady), target: '' },
 ])}
 

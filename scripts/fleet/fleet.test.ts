@@ -109,12 +109,18 @@ describe('fleet simulator against a real hub', () => {
     expect(r.stats.batchesResent).toBe(0);
     expect(r.latencyMs.count).toBeGreaterThan(0);
     expect(r.latencyMs.p99).toBeLessThan(5_000);
+    // The simulator's own event-loop delay over the window, reported beside the latency it is part of.
+    const delay = r.loopDelayMs!;
+    expect(delay.p50).toBeGreaterThan(0);
+    expect(delay.p99).toBeGreaterThanOrEqual(delay.p50);
+    expect(delay.max).toBeGreaterThanOrEqual(delay.p99);
   }, 30_000);
 
   it('herd: all connect at once with a backlog and drain it', async () => {
     const r = await run('herd', { backlog: 300, batchEvents: 100, maxInFlight: 2 });
     expect(r.eventsGenerated).toBe(PER_MODE * 300);
     expect(r.drainSeconds).toBeGreaterThan(0);
+    expect(r.loopDelayMs).toBeNull(); // no steady window
   }, 30_000);
 
   it('flap: links drop and reconnect, unacked batches are sent again (duplicates)', async () => {

@@ -4,6 +4,7 @@
 //           as fast as the acks allow (`maxInFlight` batches of up to `batchEvents` in flight);
 //   flap    steady, but links drop at random (now and then, and right after the broker took a batch,
 //           so its ack is lost) and reconnect; unacked batches are sent again, duplicates must be stored once.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RoadEventSource, seededRandom } from './events.js';
 import { inParallel } from './parallel.js';
 import type { Credentials } from './provision.js';
@@ -89,6 +90,11 @@ export interface FleetResult {
   settledPerSecond: number;
   acksPerSecond: number;
   latencyMs: LatencySummary;
+  /**
+   * steady/flap: the simulator's own event-loop delay over the window, ms — how late it can notice an
+   * ack that has arrived, a part of every publish → ack latency it measures that is not the hub's.
+   */
+  loopDelayMs: { p50: number; p99: number; max: number } | null;
   /** herd: seconds from the first connect until the last backlog event was acked. */
   drainSeconds: number | null;
   /** steady/flap: seconds the vehicles needed after they stopped producing to get their last acks. */
@@ -238,10 +244,14 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     }
     await sleep(warmupS * 1000);
     const windowMeter = o.meterCpu?.();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const w0 = { at: performance.now(), stored: o.countStored ? await o.countStored() : null, settled: stats.eventsSettled, acks: stats.acks, lat: stats.latencies.length };
     await sleep((durationS - warmupS) * 1000);
     const w1 = { at: performance.now(), stored: o.countStored ? await o.countStored() : null, settled: stats.eventsSettled, acks: stats.acks, lat: stats.latencies.length };
     const windowCpu = windowMeter?.end() ?? null;
+    loopDelay.disable();
+    const loopDelayMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
     for (const t of timers) clearTimeout(t);
     timers.length = 0;
     const stopAt = performance.now();
@@ -260,6 +270,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       tailSeconds: (performance.now() - stopAt) / 1000,
       drained,
       windowCpu,
+      loopDelayMs,
     });
   } finally {
     clearInterval(ackChecker);
@@ -281,6 +292,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
     tailSeconds: number | null;
     drained: boolean;
     windowCpu: FleetResult['windowCpu'];
+    loopDelayMs?: FleetResult['loopDelayMs'];
   }): FleetResult {
     return {
       mode: o.mode,
@@ -296,6 +308,7 @@ export async function runFleet(o: FleetOptions): Promise<FleetResult> {
       settledPerSecond: m.settledInWindow / m.seconds,
       acksPerSecond: m.acksInWindow / m.seconds,
       latencyMs: summarize(stats.latencies.slice(m.latencyFrom, m.latencyTo)),
+      loopDelayMs: m.loopDelayMs ?? null,
       drainSeconds: m.drainSeconds,
       tailSeconds: m.tailSeconds,
       drained: m.drained,
