@@ -145,8 +145,12 @@ const ceilingOf = (steady: Part) => (availableParallelism() * 1e6) / windowCpuPe
 const offeredOf = (p: Part) => p.result.vehicles * (p.rate ?? n('rate'));
 /** The share of what a steady part offered that its window counted as stored. */
 const storedShare = (p: Part) => (p.result.storedPerSecond ?? 0) / offeredOf(p);
-/** The steady part stored what was offered: its CPU per event then includes idle overhead and says little about the ceiling. */
-const keptUp = (steady: Part) => storedShare(steady) >= 0.95;
+/**
+ * The part stored what was offered: its CPU per event then includes idle overhead and says little about
+ * the ceiling. ≥ 98 %, not 100 %: each vehicle's batches come in bursts, so the window's edges cut some
+ * while every batch is stored. (95 % counted a part whose p99 was 5 s as keeping up.)
+ */
+const keptUp = (p: Part) => storedShare(p) >= 0.98;
 
 /**
  * The lighter load's rate per vehicle: `--light-rate`, or (auto) 60 % of the ceiling the steady part
@@ -161,13 +165,12 @@ function lightRateAfter(steady: Part): number {
 
 /**
  * The ≥ 20,000 events/s verdict. With exactly 20,000 offered, a window can count a little less while
- * every batch is stored (each vehicle's batches come in bursts, so the window's edges cut some), so a
- * part that stored ≥ 98 % of what was offered says it kept up rather than met or missed.
+ * every batch is stored, so a part that kept up (keptUp) says so rather than met or missed.
  */
 function rateVerdict(p: Part): string {
   const offered = offeredOf(p);
   if ((p.result.storedPerSecond ?? 0) >= 20_000) return 'met';
-  if (offered >= 20_000 && storedShare(p) >= 0.98) return `kept up with the ${fmt(offered)} offered (${fmt(100 * storedShare(p), 1)} % stored within the window)`;
+  if (offered >= 20_000 && keptUp(p)) return `kept up with the ${fmt(offered)} offered (${fmt(100 * storedShare(p), 1)} % stored within the window)`;
   return 'MISSED';
 }
 
