@@ -1,5 +1,6 @@
 // npm run bench:outbox [-- --events N] — batched append rate of the agent outbox against raw
-// better-sqlite3 inserts of the same payloads, and the readAfter+settle drain rate.
+// better-sqlite3 inserts of the same payloads, the readAfter+settle drain rate, and the lingering
+// check (waitingAfter) against reading the same rows.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,23 @@ for (let done = 0; done < total; done += batch) {
   rawMs += performance.now() - t;
 }
 
+// While an agent lingers (uplink.lingerMs) every notify asks whether a full batch waits: counted
+// (waitingAfter) instead of read (readAfter, the reference), with a lingered batch's worth waiting.
+const LINGER_WAITING = 200;
+const CHECKS = 2_000;
+const checkUs = (check: () => unknown): number => {
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (let i = 0; i < CHECKS; i++) check();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return (best * 1000) / CHECKS;
+};
+const lingerFrom = total - LINGER_WAITING;
+const countUs = checkUs(() => outbox.waitingAfter(lingerFrom, DRAIN_BATCH_EVENTS, DRAIN_BATCH_BYTES));
+const readUs = checkUs(() => outbox.readAfter(lingerFrom, DRAIN_BATCH_EVENTS, DRAIN_BATCH_BYTES));
+
 let drainMs = 0;
 let drained = 0;
 let t = performance.now();
@@ -95,6 +113,7 @@ const body = [
   `| ratio outbox / raw | ${(appendRate / rawRate).toFixed(2)} | |`,
   `| zod EventBodySchema validation alone | ${fmt(rate(total, validateMs))} | for comparison; append uses a faster guard that falls back to zod |`,
   `| drain: readAfter(${DRAIN_BATCH_EVENTS} events / ${DRAIN_BATCH_BYTES / 1024} KiB) + settle | ${fmt(rate(drained, drainMs))} | ${fmt(drained)} drained, depth after ${after.depth} |`,
+  `| lingering check: waitingAfter, ${LINGER_WAITING} rows waiting | ${fmt(Math.round(1e6 / countUs))} checks/s | ${countUs.toFixed(1)} µs a check, ${(readUs / countUs).toFixed(1)}× cheaper than reading the rows (readAfter: ${readUs.toFixed(1)} µs, reference) — once per event while an agent lingers |`,
 ].join('\n');
 console.log(`\n## Outbox benchmark\n\n${body}`);
 if (!values['no-write']) writeSection('outbox', 'Outbox: batched append (bench:outbox)', body);

@@ -34,6 +34,12 @@ export interface Outbox {
   append(events: readonly EventBodyInput[]): RoadEvent[];
   /** Oldest rows with seq > afterSeq, at most maxEvents and about maxBytes of payload (always at least one row). */
   readAfter(afterSeq: number, maxEvents: number, maxBytes: number): OutboxRow[];
+  /**
+   * What readAfter would return, counted without reading the payloads: how many rows wait after
+   * afterSeq (at most maxEvents), and whether they fill a batch — maxEvents rows, or more than
+   * maxBytes of payload (readAfter would cut there).
+   */
+  waitingAfter(afterSeq: number, maxEvents: number, maxBytes: number): { events: number; full: boolean };
   /** Removes rows fromSeq..toSeq (inclusive) whose batch the hub acked; records the ack time. Returns rows removed. */
   settle(fromSeq: number, toSeq: number, ackedAt: number): number;
   /** Applies the age and byte caps (oldest first); also called by append. */

@@ -127,6 +127,30 @@ describe('SqliteOutbox readAfter', () => {
   });
 });
 
+describe('SqliteOutbox waitingAfter', () => {
+  it('counts what readAfter would return and says whether it fills a batch, by count or by bytes', () => {
+    const outbox = openOutbox();
+    expect(outbox.waitingAfter(0, 5, 1e9)).toEqual({ events: 0, full: false });
+    outbox.append(sampleEvents(10));
+    const all = outbox.readAfter(0, 100, 1e9);
+    expect(outbox.waitingAfter(0, 100, 1e9)).toEqual({ events: 10, full: false });
+    expect(outbox.waitingAfter(0, 10, 1e9)).toEqual({ events: 10, full: true });
+    expect(outbox.waitingAfter(7, 5, 1e9)).toEqual({ events: 3, full: false });
+    expect(outbox.waitingAfter(10, 5, 1e9)).toEqual({ events: 0, full: false });
+    // By bytes: full exactly when readAfter would cut the rows short of the count.
+    const three = all[0]!.bytes + all[1]!.bytes + all[2]!.bytes;
+    expect(outbox.waitingAfter(0, 3, three)).toEqual({ events: 3, full: true });
+    expect(outbox.waitingAfter(0, 4, three)).toEqual({ events: 4, full: true });
+    expect(outbox.readAfter(0, 4, three)).toHaveLength(3);
+    const lastThree = all[7]!.bytes + all[8]!.bytes + all[9]!.bytes;
+    expect(outbox.waitingAfter(7, 5, lastThree)).toEqual({ events: 3, full: false });
+    expect(outbox.readAfter(7, 5, lastThree)).toHaveLength(3);
+    expect(outbox.waitingAfter(7, 5, lastThree - 1)).toEqual({ events: 3, full: true });
+    expect(outbox.readAfter(7, 5, lastThree - 1)).toHaveLength(2);
+    expect(outbox.waitingAfter(0, 0, 1e9)).toEqual({ events: 0, full: false });
+  });
+});
+
 describe('SqliteOutbox settle', () => {
   it('deletes the inclusive range, updates totals and records the ack time', () => {
     const outbox = openOutbox({ clock: () => 5_000 });

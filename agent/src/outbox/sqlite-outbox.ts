@@ -130,6 +130,12 @@ export class SqliteOutbox implements Outbox {
     return rows;
   }
 
+  waitingAfter(afterSeq: number, maxEvents: number, maxBytes: number): { events: number; full: boolean } {
+    if (maxEvents < 1) return { events: 0, full: false };
+    const { n, bytes } = this.stmts.waitingAfter.get(afterSeq, maxEvents) as { n: number; bytes: number };
+    return { events: n, full: n >= maxEvents || bytes > maxBytes };
+  }
+
   settle(fromSeq: number, toSeq: number, ackedAt: number): number {
     if (fromSeq > toSeq) throw new RangeError(`settle: fromSeq ${fromSeq} is after toSeq ${toSeq}`);
     return this.settleTx.immediate(fromSeq, toSeq, ackedAt);
@@ -319,6 +325,7 @@ function prepare(db: Database.Database) {
     totals: db.prepare('SELECT depth, total_bytes AS totalBytes FROM meta WHERE id = 1'),
     meta: db.prepare('SELECT depth, total_bytes AS totalBytes, last_ack_at AS lastAckAt, evicted_total AS evictedTotal FROM meta WHERE id = 1'),
     readAfter: db.prepare('SELECT seq, event_id AS eventId, payload, bytes, created_at AS createdAt FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+    waitingAfter: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM (SELECT bytes FROM events WHERE seq > ? ORDER BY seq LIMIT ?)'),
     sumRange: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM events WHERE seq BETWEEN ? AND ?'),
     deleteRange: db.prepare('DELETE FROM events WHERE seq BETWEEN ? AND ?'),
     sumBelow: db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM events WHERE seq < ?'),

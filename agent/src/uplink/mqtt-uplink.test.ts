@@ -176,6 +176,35 @@ describe('MqttUplink against a real MQTT broker', () => {
     expect(hub.storedCount).toBe(17);
   });
 
+  it('lingerMs: a batch full by bytes goes at once; while lingering the outbox is counted, not read', async () => {
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 100, batchMaxBytes: 4096, lingerMs: 20_000 } });
+    let reads = 0;
+    const readAfter = outbox.readAfter.bind(outbox);
+    outbox.readAfter = (...args) => (reads++, readAfter(...args));
+    await uplink.start();
+    await waitFor('online', () => uplink.uplinkState === 'online');
+    outbox.append(sampleEvents(1));
+    uplink.notify();
+    await waitFor('first batch', () => hub.batches.length === 1);
+    // Events found one at a time while the linger runs: counted on each notify, never read.
+    const readsBefore = reads;
+    for (let i = 0; i < 3; i++) {
+      outbox.append(sampleEvents(1, 1 + i));
+      uplink.notify();
+      await sleep(20);
+    }
+    expect(reads).toBe(readsBefore);
+    expect(hub.batches).toHaveLength(1);
+    // 30 events are far more than 4 kB: full batches by bytes, sent long before the 20 s linger ends.
+    outbox.append(sampleEvents(30, 4));
+    uplink.notify();
+    await waitFor('byte-full batches', () => hub.batches.length >= 3, 10_000);
+    const sent = hub.batches.slice(1).flatMap((b) => b.seqs);
+    expect(sent.slice(0, 10)).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(hub.batches.slice(1).every((b) => b.seqs.length < 30)).toBe(true);
+    await uplink.stop();
+  });
+
   it('publishes a valid retained status on connect, and offline on stop', async () => {
     const { hub, outbox, uplink, config } = await setup({ mode: 'never' });
     outbox.append(sampleEvents(25));

@@ -283,15 +283,24 @@ export class MqttUplink {
     const client = this.link?.client;
     if (!client) return false;
     const { batchMaxEvents, batchMaxBytes } = this.config.uplink;
+    const budget = rowByteBudget(this.overheadBytes, batchMaxEvents, batchMaxBytes);
+    const lingerLeftMs = this.lingerLeftMs();
     let rows;
     try {
-      rows = this.outbox.readAfter(this.cursor, batchMaxEvents, rowByteBudget(this.overheadBytes, batchMaxEvents, batchMaxBytes));
+      if (lingerLeftMs > 0) {
+        // Lingering: only a full batch goes now. Count what waits rather than read it on every event.
+        const waiting = this.outbox.waitingAfter(this.cursor, batchMaxEvents, budget);
+        if (!waiting.full) {
+          if (waiting.events > 0) this.wakeAfter(lingerLeftMs);
+          return false;
+        }
+      }
+      rows = this.outbox.readAfter(this.cursor, batchMaxEvents, budget);
     } catch (error) {
       this.count('outboxErrors');
       this.log.error({ err: error }, 'reading the outbox failed; retrying at the next poll');
       return false;
     }
-    if (rows.length > 0 && rows.length < batchMaxEvents && this.lingering()) return false;
     const batchId = newBatchId();
     const sentAt = this.clock();
     const envelope = { deviceId: this.config.deviceId, batchId, sentAt: new Date(sentAt).toISOString(), overheadBytes: this.overheadBytes, batchMaxBytes };
@@ -312,18 +321,20 @@ export class MqttUplink {
   /**
    * uplink.lingerMs: a batch that is not full waits until lingerMs after the previous one went out, so
    * a vehicle finding defects steadily sends one fuller batch every lingerMs instead of one per event —
-   * the hub's cost is mostly per batch (docs/FLEET.md). True (and the send loop woken later) while waiting.
+   * the hub's cost is mostly per batch (docs/FLEET.md). The ms such a batch still waits; 0 sends now.
    */
-  private lingering(): boolean {
+  private lingerLeftMs(): number {
     const { lingerMs } = this.config.uplink;
-    if (lingerMs <= 0 || this.flushNow) return false;
-    const waitMs = this.lastBatchAt + lingerMs - this.mono();
-    if (waitMs <= 0) return false;
+    if (lingerMs <= 0 || this.flushNow) return 0;
+    return Math.max(0, this.lastBatchAt + lingerMs - this.mono());
+  }
+
+  /** Wakes the send loop once the linger is over. */
+  private wakeAfter(ms: number): void {
     this.lingerTimer ??= setTimeout(() => {
       this.lingerTimer = undefined;
       this.pump();
-    }, Math.ceil(waitMs));
-    return true;
+    }, Math.ceil(ms));
   }
 
   private resendFromStart(reason: string): void {
