@@ -205,6 +205,24 @@ describe('MqttUplink against a real MQTT broker', () => {
     await uplink.stop();
   });
 
+  it('lingerMs: stop sends what the linger holds back and awaits its ack', async () => {
+    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 100, lingerMs: 60_000 } });
+    await uplink.start();
+    await waitFor('online', () => uplink.uplinkState === 'online');
+    outbox.append(sampleEvents(1));
+    uplink.notify();
+    await waitFor('first batch', () => hub.batches.length === 1);
+    for (let i = 0; i < 3; i++) {
+      outbox.append(sampleEvents(1, 1 + i));
+      uplink.notify();
+    }
+    await sleep(50);
+    expect(hub.batches).toHaveLength(1); // lingering
+    await uplink.stop();
+    expect(hub.batches.map((b) => b.seqs)).toEqual([[1], [2, 3, 4]]);
+    expect(outbox.stats().depth).toBe(0); // acked before the link closed
+  });
+
   it('publishes a valid retained status on connect, and offline on stop', async () => {
     const { hub, outbox, uplink, config } = await setup({ mode: 'never' });
     outbox.append(sampleEvents(25));

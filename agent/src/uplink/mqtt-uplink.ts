@@ -187,14 +187,7 @@ export class MqttUplink {
   syncNow(): SyncNowResult {
     if (!this.started || this.stopping) return { action: 'stopped', state: this.state, batchesSent: 0, inFlight: this.inFlight.size };
     if (this.link?.ready) {
-      const before = this.counters.batchesSent;
-      this.flushNow = true;
-      try {
-        this.pump();
-      } finally {
-        this.flushNow = false;
-      }
-      const batchesSent = this.counters.batchesSent - before;
+      const batchesSent = this.sendWithoutLinger();
       const action = batchesSent > 0 ? 'sending' : this.inFlight.size > 0 ? 'awaiting-acks' : 'up-to-date';
       return { action, state: this.state, batchesSent, inFlight: this.inFlight.size };
     }
@@ -220,6 +213,9 @@ export class MqttUplink {
   }
 
   private async shutdown(): Promise<void> {
+    // What a linger holds back goes now (up to uplink.maxInFlight batches, their acks awaited below):
+    // a vehicle stopped at the end of a shift must not keep its last events until the next start.
+    if (this.link?.ready) this.sendWithoutLinger();
     this.stopping = true;
     clearInterval(this.pollTimer);
     clearInterval(this.ackTimer);
@@ -244,6 +240,18 @@ export class MqttUplink {
   }
 
   // ---- sending ---------------------------------------------------------------------------------
+
+  /** Sends what waits at once, whatever uplink.lingerMs says (up to uplink.maxInFlight batches); returns the batches sent. */
+  private sendWithoutLinger(): number {
+    const before = this.counters.batchesSent;
+    this.flushNow = true;
+    try {
+      this.pump();
+    } finally {
+      this.flushNow = false;
+    }
+    return this.counters.batchesSent - before;
+  }
 
   private onOnline(): void {
     this.cursor = 0;
