@@ -24,6 +24,17 @@ async function setup(opts: { uplink?: Record<string, unknown>; mode?: 'ack' | 'h
   return { hub, outbox: box.outbox, uplink, lines, config };
 }
 
+/** An online uplink with uplink.lingerMs whose first event went out at once: the linger now runs. */
+async function lingeringAfterFirstBatch(uplinkConfig: Record<string, unknown>) {
+  const ctx = await setup({ uplink: uplinkConfig });
+  await ctx.uplink.start();
+  await waitFor('online', () => ctx.uplink.uplinkState === 'online');
+  ctx.outbox.append(sampleEvents(1));
+  ctx.uplink.notify();
+  await waitFor('first batch', () => ctx.hub.batches.length === 1);
+  return ctx;
+}
+
 async function observe(url: string, topic: string): Promise<{ client: MqttClient; messages: { payload: string; retain: boolean }[] }> {
   const client = await connectAsync(url, { clientId: `observer-${newBatchId()}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
   cleanups.push(() => client.endAsync(true));
@@ -147,13 +158,8 @@ describe('MqttUplink against a real MQTT broker', () => {
   });
 
   it('lingerMs: events found one at a time go out together in the next batch; full batches and sync now do not wait', async () => {
-    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 10, lingerMs: 2_000 } });
-    await uplink.start();
-    await waitFor('online', () => uplink.uplinkState === 'online');
     // The first event after a quiet spell goes at once…
-    outbox.append(sampleEvents(1));
-    uplink.notify();
-    await waitFor('first batch', () => hub.batches.length === 1);
+    const { hub, outbox, uplink } = await lingeringAfterFirstBatch({ batchMaxEvents: 10, lingerMs: 2_000 });
     // …the next ones, found while the linger runs, wait and travel together.
     for (let i = 0; i < 4; i++) {
       outbox.append(sampleEvents(1, 1 + i));
@@ -177,15 +183,10 @@ describe('MqttUplink against a real MQTT broker', () => {
   });
 
   it('lingerMs: a batch full by bytes goes at once; while lingering the outbox is counted, not read', async () => {
-    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 100, batchMaxBytes: 4096, lingerMs: 20_000 } });
+    const { hub, outbox, uplink } = await lingeringAfterFirstBatch({ batchMaxEvents: 100, batchMaxBytes: 4096, lingerMs: 20_000 });
     let reads = 0;
     const readAfter = outbox.readAfter.bind(outbox);
     outbox.readAfter = (...args) => (reads++, readAfter(...args));
-    await uplink.start();
-    await waitFor('online', () => uplink.uplinkState === 'online');
-    outbox.append(sampleEvents(1));
-    uplink.notify();
-    await waitFor('first batch', () => hub.batches.length === 1);
     // Events found one at a time while the linger runs: counted on each notify, never read.
     const readsBefore = reads;
     for (let i = 0; i < 3; i++) {
@@ -206,12 +207,7 @@ describe('MqttUplink against a real MQTT broker', () => {
   });
 
   it('lingerMs: stop sends what the linger holds back and awaits its ack', async () => {
-    const { hub, outbox, uplink } = await setup({ uplink: { batchMaxEvents: 100, lingerMs: 60_000 } });
-    await uplink.start();
-    await waitFor('online', () => uplink.uplinkState === 'online');
-    outbox.append(sampleEvents(1));
-    uplink.notify();
-    await waitFor('first batch', () => hub.batches.length === 1);
+    const { hub, outbox, uplink } = await lingeringAfterFirstBatch({ batchMaxEvents: 100, lingerMs: 60_000 });
     for (let i = 0; i < 3; i++) {
       outbox.append(sampleEvents(1, 1 + i));
       uplink.notify();
