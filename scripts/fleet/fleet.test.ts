@@ -39,15 +39,21 @@ describe('road events', () => {
 });
 
 describe('eventsDue', () => {
-  it('offers the rate over the time that really passed, however late the ticks fire', () => {
+  /** What eventsDue gives at a first tick and `count` more, `everyMs` apart on a fake clock. */
+  const ticks = (rate: number, intervalMs: number, count: number, everyMs: number): number[] => {
     let t = 0;
-    const due = eventsDue(4, 10_000, () => t);
+    const due = eventsDue(rate, intervalMs, () => t);
     const given = [due()];
-    // Ticks 70 ms late every time, as a busy simulator's timers fire: 10.07 s apart.
-    for (let i = 1; i <= 100; i++) {
-      t = i * 10_070;
+    for (let i = 1; i <= count; i++) {
+      t = i * everyMs;
       given.push(due());
     }
+    return given;
+  };
+
+  it('offers the rate over the time that really passed, however late the ticks fire', () => {
+    // Ticks 70 ms late every time, as a busy simulator's timers fire: 10.07 s apart.
+    const given = ticks(4, 10_000, 100, 10_070);
     expect(given[0]).toBe(40);
     expect(given.slice(1).every((n) => n === 40 || n === 41)).toBe(true);
     // 40 for the first interval plus 4/s over the 1,007 s that passed: nothing lost to the lateness.
@@ -55,13 +61,7 @@ describe('eventsDue', () => {
   });
 
   it('carries fractions over, so a rate below one event per interval still adds up', () => {
-    let t = 0;
-    const due = eventsDue(0.2, 1_000, () => t);
-    const given = [due()];
-    for (let i = 1; i <= 50; i++) {
-      t = i * 1_000;
-      given.push(due());
-    }
+    const given = ticks(0.2, 1_000, 50, 1_000);
     expect(given.reduce((a, b) => a + b, 0)).toBe(10);
   });
 });

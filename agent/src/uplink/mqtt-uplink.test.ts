@@ -35,6 +35,15 @@ async function lingeringAfterFirstBatch(uplinkConfig: Record<string, unknown>) {
   return ctx;
 }
 
+/** Events found one at a time after the first (seqs 2, 3, …), each notified, 20 ms apart. */
+async function findOneAtATime(ctx: Pick<Awaited<ReturnType<typeof setup>>, 'outbox' | 'uplink'>, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    ctx.outbox.append(sampleEvents(1, 1 + i));
+    ctx.uplink.notify();
+    await sleep(20);
+  }
+}
+
 async function observe(url: string, topic: string): Promise<{ client: MqttClient; messages: { payload: string; retain: boolean }[] }> {
   const client = await connectAsync(url, { clientId: `observer-${newBatchId()}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
   cleanups.push(() => client.endAsync(true));
@@ -161,11 +170,7 @@ describe('MqttUplink against a real MQTT broker', () => {
     // The first event after a quiet spell goes at once…
     const { hub, outbox, uplink } = await lingeringAfterFirstBatch({ batchMaxEvents: 10, lingerMs: 2_000 });
     // …the next ones, found while the linger runs, wait and travel together.
-    for (let i = 0; i < 4; i++) {
-      outbox.append(sampleEvents(1, 1 + i));
-      uplink.notify();
-      await sleep(20);
-    }
+    await findOneAtATime({ outbox, uplink }, 4);
     expect(hub.batches).toHaveLength(1);
     await waitFor('lingered batch', () => hub.batches.length === 2);
     expect(hub.batches.map((b) => b.seqs)).toEqual([[1], [2, 3, 4, 5]]);
@@ -189,11 +194,7 @@ describe('MqttUplink against a real MQTT broker', () => {
     outbox.readAfter = (...args) => (reads++, readAfter(...args));
     // Events found one at a time while the linger runs: counted on each notify, never read.
     const readsBefore = reads;
-    for (let i = 0; i < 3; i++) {
-      outbox.append(sampleEvents(1, 1 + i));
-      uplink.notify();
-      await sleep(20);
-    }
+    await findOneAtATime({ outbox, uplink }, 3);
     expect(reads).toBe(readsBefore);
     expect(hub.batches).toHaveLength(1);
     // 30 events are far more than 4 kB: full batches by bytes, sent long before the 20 s linger ends.
@@ -208,10 +209,7 @@ describe('MqttUplink against a real MQTT broker', () => {
 
   it('lingerMs: stop sends what the linger holds back and awaits its ack', async () => {
     const { hub, outbox, uplink } = await lingeringAfterFirstBatch({ batchMaxEvents: 100, lingerMs: 60_000 });
-    for (let i = 0; i < 3; i++) {
-      outbox.append(sampleEvents(1, 1 + i));
-      uplink.notify();
-    }
+    await findOneAtATime({ outbox, uplink }, 3);
     await sleep(50);
     expect(hub.batches).toHaveLength(1); // lingering
     await uplink.stop();
