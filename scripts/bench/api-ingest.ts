@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { execRows } from '../../hub/src/db/rows.js';
 import { testDatabases } from '../../hub/src/db/testing/databases.js';
-import { DEFAULT_H3_RESOLUTION, ingestStatement, toDetectionRow } from '../../hub/src/services/ingest-sql.js';
+import { ingestStatement, toDetectionRow } from '../../hub/src/services/ingest-sql.js';
 import { createServices } from '../../hub/src/services/index.js';
 import { IngestService } from '../../hub/src/services/ingest.js';
 import { mulberry32 } from '../../models/scene/random.js';
@@ -240,7 +240,7 @@ export async function explainBatch(adminUrl: string, warm: number, logger: Logge
     await services.alarmRules.idle();
     const { deviceId, payload } = payloads[warm]!;
     const batch = JSON.parse(payload) as { batchId: string; events: RoadEvent[] };
-    const events = batch.events.map((e) => toDetectionRow(e, DEFAULT_H3_RESOLUTION));
+    const events = batch.events.map((e) => toDetectionRow(e, { deviceId, batchId: batch.batchId }));
     const statement = ingestStatement({ deviceId, batchId: batch.batchId, now: new Date().toISOString(), events, quarantine: [], severe: services.alarmRules.severeFor(deviceId, events) });
     const plan = (await execRows<{ 'QUERY PLAN': string }>(database.db, sql`explain (analyze, timing on) ${statement}`)).map((r) => r['QUERY PLAN']);
     const parts: StatementSplit['parts'] = [];

@@ -14,6 +14,8 @@ export const DEFAULT_H3_RESOLUTION = 9;
  */
 export interface DetectionRow {
   event_id: string;
+  device_id: string;
+  batch_id: string;
   seq: number;
   ts: string;
   clock: string;
@@ -44,10 +46,13 @@ export interface QuarantineRow {
   payload: string;
 }
 
-export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTION): DetectionRow {
+/** The row of one event of a device's batch (the batch's own ids on every row: no copy per statement). */
+export function toDetectionRow(e: RoadEvent, batch: { deviceId: string; batchId: string; h3Resolution?: number }): DetectionRow {
   return {
     // Lower case, as Postgres prints a uuid: repeats are found, and RETURNING attributed, by this text.
     event_id: e.eventId.toLowerCase(),
+    device_id: batch.deviceId,
+    batch_id: batch.batchId,
     seq: e.seq,
     ts: e.ts,
     clock: e.clock,
@@ -66,7 +71,7 @@ export function toDetectionRow(e: RoadEvent, h3Resolution = DEFAULT_H3_RESOLUTIO
     frame_w: e.frame?.w ?? null,
     frame_h: e.frame?.h ?? null,
     model: e.model ?? null,
-    h3_cell: cellOf(e.lat, e.lon, h3Resolution),
+    h3_cell: cellOf(e.lat, e.lon, batch.h3Resolution ?? DEFAULT_H3_RESOLUTION),
   };
 }
 
@@ -137,7 +142,7 @@ export function ingestGroupStatement(p: {
   aggregates?: boolean;
 }): SQL {
   const resolution = p.h3Resolution ?? DEFAULT_H3_RESOLUTION;
-  const events = p.batches.flatMap((b) => b.events.map((e) => ({ ...e, device_id: b.deviceId, batch_id: b.batchId })));
+  const events = p.batches.length === 1 ? p.batches[0]!.events : p.batches.flatMap((b) => b.events);
   const quarantine = p.batches.flatMap((b) => b.quarantine.map((q) => ({ ...q, device_id: b.deviceId, batch_id: b.batchId })));
   const severe = p.batches.flatMap((b, i) => (b.severe ?? []).map((s) => ({ ...s, b: i, device_id: b.deviceId })));
   const devices = [...new Set(p.batches.map((b) => b.deviceId))].sort();

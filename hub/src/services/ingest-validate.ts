@@ -49,30 +49,42 @@ export function checkEvent(raw: unknown): EventCheck {
   }
   const event = result.data;
   const reject = (reason: string): EventCheck => ({ ok: false, seq: event.seq, eventId: event.eventId, reason });
-  const time = new Date(event.ts);
-  const year = time.getUTCFullYear();
-  if (!(year >= 1900 && year <= 9999)) return reject('ts: year out of range (1900…9999)');
-  for (const [field, value] of [['class', event.class], ['model', event.model]] as const) {
-    if (value !== undefined && !isPgText(value)) return reject(`${field}: contains a NUL character or invalid Unicode`);
+  // The agent's own form (toISOString) is already what the column keeps: the schema's pattern has
+  // checked the calendar, so only the year's range is left. Any other form goes through Date.
+  let ts = event.ts;
+  if (CANONICAL_UTC.test(ts)) {
+    if (ts < '1900') return reject('ts: year out of range (1900…9999)');
+  } else {
+    const time = new Date(ts);
+    const year = time.getUTCFullYear();
+    if (!(year >= 1900 && year <= 9999)) return reject('ts: year out of range (1900…9999)');
+    // Stored in UTC to the millisecond: also folds offsets Postgres would reject (beyond ±15:59).
+    ts = time.toISOString();
   }
-  // Stored in UTC to the millisecond: also folds offsets Postgres would reject (beyond ±15:59).
-  return { ok: true, event: { ...event, ...realColumns(event), ts: time.toISOString() } };
+  if (!isPgText(event.class) || (event.model !== undefined && !isPgText(event.model))) {
+    return reject(`${isPgText(event.class) ? 'model' : 'class'}: contains a NUL character or invalid Unicode`);
+  }
+  event.ts = ts;
+  zeroTinyReals(event);
+  return { ok: true, event };
 }
+
+/** `2026-11-22T08:00:58.120Z`: UTC to the millisecond, as Date#toISOString prints years 0000–9999. */
+const CANONICAL_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** The fields stored in `real` (float4) columns; the schema's upper bounds keep them far below float4's maximum. */
 const REAL_FIELDS = ['accuracyM', 'speedKmh', 'headingDeg', 'confidence'] as const;
 
 /**
  * A value too small for float4 (|v| < ~7e-46, e.g. 5e-324) is 0 at the precision the column keeps,
- * but Postgres refuses it ("out of range for type real") instead of rounding it: store 0.
+ * but Postgres refuses it ("out of range for type real") instead of rounding it: store 0. In place:
+ * the event is zod's own copy of what arrived.
  */
-function realColumns(event: RoadEvent): Partial<RoadEvent> {
-  const out: Partial<RoadEvent> = {};
+function zeroTinyReals(event: RoadEvent): void {
   for (const field of REAL_FIELDS) {
     const value = event[field];
-    if (value !== undefined && value !== 0 && Math.fround(value) === 0) out[field] = 0;
+    if (value !== undefined && value !== 0 && Math.fround(value) === 0) event[field] = 0;
   }
-  return out;
 }
 
 function validUuid(value: unknown): string | null {

@@ -123,11 +123,14 @@ describe.each(testDatabases())('IngestService on $name', ({ open }) => {
     const good = makeEvent();
     const nul = makeEvent({ class: 'pot\u0000hole' });
     const year0 = makeEvent({ ts: '0000-01-01T00:00:00Z' });
+    const year1899 = makeEvent({ ts: '1899-12-31T23:59:59.999Z' }); // the agent's own form, one ms too early
     const offset = makeEvent({ ts: '2026-01-01T00:00:00+23:59' });
-    const out = await ingest.ingest('veh-1', batchPayload('veh-1', [good, nul, year0, offset]), 'mqtt');
+    const out = await ingest.ingest('veh-1', batchPayload('veh-1', [good, nul, year0, year1899, offset]), 'mqtt');
     expect(new Set(out.ack!.stored)).toEqual(new Set([good.eventId, offset.eventId]));
-    expect(out.ack!.rejected.map((r) => r.eventId).sort()).toEqual([nul.eventId, year0.eventId].sort());
-    expect(await count('quarantine')).toBe(2);
+    expect(out.ack!.rejected.map((r) => r.eventId).sort()).toEqual([nul.eventId, year0.eventId, year1899.eventId].sort());
+    expect(await count('quarantine')).toBe(3);
+    const [stored] = await execRows<{ ts: string }>(database.db, sql`select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') as ts from detections where event_id = ${offset.eventId}`);
+    expect(stored!.ts).toBe('2025-12-31T00:01:00.000'); // +23:59 folded to UTC
   });
 
   it('stores a valid event whose real-column values underflow float4 (found by fuzzing: it was refused and quarantined)', async () => {

@@ -159,7 +159,7 @@ export class IngestService implements BatchIngest {
     for (const raw of rawEvents) {
       const result = checkEvent(raw);
       if (result.ok) {
-        events.push(toDetectionRow(result.event, this.h3Resolution));
+        events.push(toDetectionRow(result.event, { deviceId, batchId, h3Resolution: this.h3Resolution }));
       } else {
         rejected.push({ seq: result.seq, eventId: result.eventId, reason: result.reason });
         quarantine.push({

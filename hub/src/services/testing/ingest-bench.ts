@@ -30,7 +30,7 @@ async function timeIt(label: string, events: number, work: () => Promise<void>) 
 }
 
 function unnestStatement(deviceId: string, batchId: string, payload: string): SQL {
-  const rows = (JSON.parse(payload).events as Parameters<typeof toDetectionRow>[0][]).map(toDetectionRow);
+  const rows = (JSON.parse(payload).events as Parameters<typeof toDetectionRow>[0][]).map((e) => toDetectionRow(e, { deviceId, batchId }));
   const col = <K extends keyof (typeof rows)[number]>(k: K) => sql.param(rows.map((r) => r[k]));
   return sql`insert into detections (event_id, device_id, seq, ts, clock, lat, lon, accuracy_m, speed_kmh, heading_deg, class, confidence, hits, bbox, frame_w, frame_h, model, batch_id)
     select e.event_id, ${deviceId}, e.seq, e.ts, e.clock, e.lat, e.lon, e.accuracy_m, e.speed_kmh, e.heading_deg, e.class, e.confidence, e.hits, e.bbox, e.frame_w, e.frame_h, e.model, ${batchId}::uuid from unnest(${col('event_id')}::uuid[], ${col('seq')}::int8[], ${col('ts')}::timestamptz[], ${col('clock')}::text[],
@@ -42,7 +42,7 @@ function unnestStatement(deviceId: string, batchId: string, payload: string): SQ
 }
 
 function jsonStatement(deviceId: string, batchId: string, payload: string): SQL {
-  const events = (JSON.parse(payload).events as Parameters<typeof toDetectionRow>[0][]).map(toDetectionRow);
+  const events = (JSON.parse(payload).events as Parameters<typeof toDetectionRow>[0][]).map((e) => toDetectionRow(e, { deviceId, batchId }));
   return ingestStatement({ deviceId, batchId, now: new Date().toISOString(), events, quarantine: [] });
 }
 
