@@ -61,9 +61,8 @@ export function checkEvent(raw: unknown): EventCheck {
     // Stored in UTC to the millisecond: also folds offsets Postgres would reject (beyond ±15:59).
     ts = time.toISOString();
   }
-  if (!isPgText(event.class) || (event.model !== undefined && !isPgText(event.model))) {
-    return reject(`${isPgText(event.class) ? 'model' : 'class'}: contains a NUL character or invalid Unicode`);
-  }
+  if (!isPgText(event.class)) return reject('class: contains a NUL character or invalid Unicode');
+  if (event.model !== undefined && !isPgText(event.model)) return reject('model: contains a NUL character or invalid Unicode');
   event.ts = ts;
   zeroTinyReals(event);
   return { ok: true, event };
